@@ -1,0 +1,5 @@
+"""Allows `python -m syncbot`."""
+
+from syncbot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,272 @@
+"""Command line (SPEC §2). The only place that reads the clock, prints, and picks exit codes.
+
+Exit codes: 0 success; 2 bad input (config, data, settings, arguments: one line per problem);
+1 a passing failure (a tracker unreachable). Tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from syncbot import __version__, service
+from syncbot.config import Client, LoadedConfig, load_config
+from syncbot.connectors.base import ProgressCallback
+from syncbot.errors import ConfigError, SyncbotError
+from syncbot.render import blocks, text
+from syncbot.render.digest import DigestDoc, client_digest, freshness_line, internal_digest
+from syncbot.render.views import Audience, client_view, status_document
+from syncbot.settings import Settings, state_dir
+from syncbot.store import Store
+
+logger = logging.getLogger("syncbot")
+DEMO_AS_OF = dt.date(2026, 3, 10)
+DEFAULT_CONFIG = Path("config/syncbot.toml")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"syncbot: error: {message} (see `syncbot --help`)\n")
+
+
+def _as_of(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                        help="config file (default: $SYNCBOT_CONFIG, then ./config/syncbot.toml)")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="verbose logs and tracebacks")
+    as_of = argparse.ArgumentParser(add_help=False)
+    as_of.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD",
+                       help="pin 'today' (default: today in the client's timezone)")
+    view = argparse.ArgumentParser(add_help=False)
+    view.add_argument("--client", required=True, help="client id from the config")
+    view.add_argument("--audience", choices=["internal", "client"], default="internal")
+
+    parser = _Parser(prog="syncbot", parents=[common],
+                     description="Milestones and client dependencies from Jira/Linear, "
+                                 "honestly reported.")
+    parser.add_argument("--version", action="version", version=f"syncbot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    demo = sub.add_parser("demo", parents=[common],
+                          help="run the whole pipeline over the bundled demo data")
+    demo.add_argument("--as-of", type=_as_of, default=DEMO_AS_OF, metavar="YYYY-MM-DD",
+                      help=f"the demo's 'today' (default {DEMO_AS_OF})")
+    sub.add_parser("check", parents=[common], help="validate configuration and secrets")
+    sync = sub.add_parser("sync", parents=[common, as_of], help="pull every source once")
+    sync.add_argument("--full", action="store_true", help="force a full reconcile")
+    status = sub.add_parser("status", parents=[common, as_of, view],
+                            help="current milestone and dependency state")
+    status.add_argument("--format", choices=["text", "json"], default="text")
+    digest = sub.add_parser("digest", parents=[common, as_of, view], help="render a digest")
+    digest.add_argument("--format", choices=["text", "blocks", "json"], default="text")
+    digest.add_argument("--post", action="store_true", help="send it to Slack")
+    sub.add_parser("run", parents=[common], help="the daemon (scheduler + HTTP endpoint)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(COMMANDS[args.command](args))
+    except ConfigError as exc:
+        if debug:
+            raise
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except SyncbotError as exc:
+        if debug:
+            raise
+        print(f"syncbot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _config_path(args: argparse.Namespace, settings: Settings) -> Path:
+    return getattr(args, "config", None) or settings.config or DEFAULT_CONFIG
+
+
+def _load(args: argparse.Namespace) -> tuple[Settings, LoadedConfig]:
+    settings = _settings()
+    return settings, load_config(_config_path(args, settings))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings, loaded = _load(args)
+    problems = []
+    for ci, client in enumerate(loaded.config.clients):
+        for si, source in enumerate(client.sources):
+            if not source.is_export:
+                for missing in settings.missing_for(source.tracker):
+                    problems.append(f"{loaded.path}: clients[{ci}].sources[{si}]: kind "
+                                    f"{source.kind!r} needs {missing} in the environment or .env")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    slack = settings.missing_for("slack")
+    clients = len(loaded.config.clients)
+    milestones = sum(len(c.milestones) for c in loaded.config.clients)
+    print(f"{loaded.path}: OK ({clients} clients, {milestones} milestones)")
+    if slack:
+        print(f"note: {', '.join(slack)} not set: needed for `digest --post` and `run`")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    settings, loaded = _load(args)
+    store = Store(settings.resolved_database_url())
+    return _sync(loaded, settings, store, as_of=args.as_of, full=args.full)
+
+
+def _sync(loaded: LoadedConfig, settings: Settings, store: Store, *, as_of: dt.date | None,
+          full: bool = False, quiet: bool = False) -> int:
+    reports = []
+    for client in loaded.config.clients:
+        reports += service.sync_client(loaded, client, settings, store, now=_now, full=full,
+                                       progress=None if quiet else _progress)
+        state = service.client_state(loaded, client, store,
+                                     as_of=as_of or service.today(client, _now()), now=_now())
+        service.record_snapshot(store, state, _now())
+    if not quiet:
+        if sys.stderr.isatty():
+            print("\r\033[K", end="", file=sys.stderr)
+        for report in reports:
+            print(report.line())
+    failed = [r for r in reports if r.error]
+    if quiet:
+        for report in failed:
+            print(report.line(), file=sys.stderr)
+    if failed:
+        return 2 if any(r.bad_input for r in failed) else 1
+    return 0
+
+
+def _progress(source: str) -> ProgressCallback | None:
+    if not sys.stderr.isatty():
+        return None
+
+    def show(tickets: int, pages: int) -> None:
+        print(f"\r\033[K{source}: {tickets} tickets, {pages} pages", end="", file=sys.stderr,
+              flush=True)
+
+    return show
+
+
+def _view_state(args: argparse.Namespace) -> tuple[LoadedConfig, Client, Store, Any]:
+    settings, loaded = _load(args)
+    client = loaded.config.client(args.client)
+    store = Store(settings.resolved_database_url())
+    now = _now()
+    state = service.client_state(loaded, client, store,
+                                 as_of=args.as_of or service.today(client, now), now=now)
+    return loaded, client, store, state
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    _, client, store, state = _view_state(args)
+    doc = status_document(state, args.audience, service.opaque_for(store, client.id))
+    if args.format == "json":
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        print(text.status_text(doc, client.name))
+    return 0
+
+
+def build_digest(loaded: LoadedConfig, client: Client, store: Store, state: Any,
+                 audience: Audience, now: dt.datetime) -> DigestDoc:
+    since = service.digest_since(loaded, client, audience, state.as_of)
+    if audience == "client":
+        view = client_view(state, service.opaque_for(store, client.id))
+        return client_digest(view, since, freshness_line(state, now))
+    return internal_digest(state, since, now)
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    if args.post:
+        raise SyncbotError("--post: posting to Slack is not available in this version yet")
+    loaded, client, store, state = _view_state(args)
+    doc = build_digest(loaded, client, store, state, args.audience, _now())
+    _print_digest(doc, args.format)
+    return 0
+
+
+def _print_digest(doc: DigestDoc, fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(doc.as_json(), indent=2, ensure_ascii=False))
+    elif fmt == "blocks":
+        messages = [m.as_json() for m in blocks.digest_messages(doc)]
+        print(json.dumps({"messages": messages}, indent=2, ensure_ascii=False))
+    else:
+        print(text.digest_text(doc))
+
+
+def find_demo_config() -> Path:
+    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        candidate = base / "config" / "demo" / "syncbot.toml"
+        if candidate.is_file():
+            return candidate
+    raise SyncbotError("demo data not found: run `syncbot demo` from the project folder "
+                       "(it reads config/demo/)")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    loaded = load_config(getattr(args, "config", None) or find_demo_config())
+    db = state_dir() / "demo.sqlite3"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    db.unlink(missing_ok=True)  # the demo always starts from a clean store
+    store = Store(f"sqlite:///{db}")
+    settings = Settings(_env_file=None, database_url=store.url)  # type: ignore[call-arg]
+    code = _sync(loaded, settings, store, as_of=args.as_of, quiet=True)
+    if code:
+        return code
+    now = _now()
+    for client in loaded.config.clients:
+        state = service.client_state(loaded, client, store, as_of=args.as_of, now=now)
+        for audience in ("internal", "client"):
+            doc = build_digest(loaded, client, store, state, audience, now)  # type: ignore[arg-type]
+            print(f"\n##### {client.name}: {audience} digest "
+                  f"(Slack channel {client.internal_channel if audience == 'internal' else client.client_channel})\n")
+            print(text.digest_text(doc))
+    print(f"\nState stored in {store.location} (SQLite; as of {args.as_of}).")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    raise SyncbotError("run: the daemon is not available in this version yet")
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "demo": cmd_demo,
+    "check": cmd_check,
+    "sync": cmd_sync,
+    "status": cmd_status,
+    "digest": cmd_digest,
+    "run": cmd_run,
+}
+

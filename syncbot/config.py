@@ -1,0 +1,358 @@
+"""The TOML configuration (SPEC §3): typed models plus a loader that reports every problem.
+
+Each problem is one line `FILE: KEY: what is wrong`, KEY written like
+`clients[0].milestones[2].planned`, so `syncbot check` can print them all at once.
+Secrets never live here; see `settings.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from syncbot.errors import ConfigError
+
+SourceKind = Literal["jira", "linear", "jira-export", "linear-export"]
+JIRA_MATCH_KEYS = ("epic", "fix_version", "component")
+LINEAR_MATCH_KEYS = ("linear_milestone",)
+MATCH_KEYS = ("epic", "label", "fix_version", "component", "linear_milestone")
+SECRET_HINT = re.compile(r"(token|secret|password|api_key|apikey|pat)$", re.IGNORECASE)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(_Model):
+    internal_digest_cron: str = "0 9 * * mon"
+    client_digest_cron: str = "0 9 * * mon"
+    client_digest_every_weeks: int = Field(default=2, ge=1)
+    sync_every_minutes: int = Field(default=10, ge=1)
+    grace_minutes: int = Field(default=60, ge=0)
+
+    @field_validator("internal_digest_cron", "client_digest_cron")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"not a 5-field crontab ({exc}): got {value!r}") from exc
+        return value
+
+
+class Source(_Model):
+    kind: SourceKind
+    id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]+$")
+    project: str | None = None
+    jql: str | None = None
+    team: str | None = None
+    path: str | None = None
+    epic_link_field: str | None = None  # Jira Data Center "Epic Link" custom field id
+
+    @property
+    def tracker(self) -> str:
+        return "jira" if self.kind.startswith("jira") else "linear"
+
+    @property
+    def is_export(self) -> bool:
+        return self.kind.endswith("-export")
+
+    @property
+    def name(self) -> str:
+        """A stable identifier derived from what the source reads, used as its store key."""
+        if self.id:
+            return self.id
+        what = self.path if self.is_export else (self.jql or self.project or self.team)
+        return f"{self.kind}:{what}"
+
+
+class Match(_Model):
+    epic: str | None = None
+    label: str | None = None
+    fix_version: str | None = None
+    component: str | None = None
+    linear_milestone: str | None = None
+
+    def selector(self) -> tuple[str, str]:
+        for key in MATCH_KEYS:
+            value = getattr(self, key)
+            if value is not None:
+                return key, value
+        raise ValueError("empty match")  # prevented by validation
+
+
+class Milestone(_Model):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    phase: str = Field(min_length=1)
+    planned: dt.date
+    owner: str = ""
+    acceptance: str = ""
+    match: Match
+    weight: float = Field(default=1, gt=0)
+
+
+class Client(_Model):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    name: str = Field(min_length=1)
+    internal_channel: str = Field(min_length=1)
+    client_channel: str = Field(min_length=1)
+    timezone: str = "UTC"
+    client_dependency_labels: list[str] = Field(default_factory=lambda: ["client-dependency"])
+    change_order_labels: list[str] = Field(default_factory=lambda: ["change-order"])
+    blocked_status_keywords: list[str] = Field(default_factory=lambda: ["blocked", "waiting"])
+    excluded_resolutions: list[str] = Field(default_factory=lambda: ["Won't Do", "Duplicate"])
+    approvers: list[str] = Field(default_factory=list)
+    baseline: dt.date | None = None
+    phases: list[str] | None = None  # phase order; default: order of first appearance
+    schedule: Schedule | None = None
+    sources: list[Source] = Field(min_length=1)
+    milestones: list[Milestone] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as "
+                             "'America/Chicago')") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def phase_order(self) -> list[str]:
+        order = list(self.phases or [])
+        for milestone in self.milestones:
+            if milestone.phase not in order:
+                order.append(milestone.phase)
+        return order
+
+
+class Config(_Model):
+    schedule: Schedule = Field(default_factory=Schedule)
+    clients: list[Client] = Field(min_length=1)
+
+    def client(self, client_id: str) -> Client:
+        for client in self.clients:
+            if client.id == client_id:
+                return client
+        known = ", ".join(c.id for c in self.clients)
+        raise ConfigError([f"unknown client {client_id!r} (configured: {known})"])
+
+    def schedule_for(self, client: Client) -> Schedule:
+        return client.schedule or self.schedule
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A validated config plus where it came from (relative paths resolve against it)."""
+
+    path: Path
+    config: Config
+
+    def export_files(self, source: Source) -> list[Path]:
+        return export_files(self.path, source)
+
+
+def load_config(path: Path) -> LoadedConfig:
+    """Read and validate `path`; raise ConfigError listing every problem found."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: config file not found (pass --config or set "
+                           "SYNCBOT_CONFIG; see config/syncbot.example.toml)"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read config file: {exc.strerror}"]) from exc
+    except UnicodeDecodeError:
+        raise ConfigError([f"{path}: config file is not UTF-8 text"]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: {_describe_toml_error(text, exc)}"]) from exc
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError([f"{path}: {line}" for line in _describe_validation(exc, raw)]) from exc
+    problems = [f"{path}: {p}" for p in _semantic_problems(config, path)]
+    if problems:
+        raise ConfigError(problems)
+    return LoadedConfig(path=path, config=config)
+
+
+def export_files(config_path: Path, source: Source) -> list[Path]:
+    """Files an export source reads, in natural order (page-2 before page-10).
+
+    A relative pattern is tried against the config file's folder, then the working directory.
+    """
+    assert source.path is not None
+    pattern = Path(source.path).expanduser()
+    candidates = [pattern] if pattern.is_absolute() else [config_path.parent / pattern, pattern]
+    for candidate in candidates:
+        matched = [Path(p) for p in glob.glob(str(candidate)) if Path(p).is_file()]
+        if matched:
+            return sorted(matched, key=_natural_key)
+    return []
+
+
+def _natural_key(path: Path) -> list[Any]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(path))]
+
+
+def _semantic_problems(config: Config, path: Path) -> Iterable[str]:
+    """Checks that span several keys: duplicates, match keys vs. source kinds, export paths."""
+    yield from _duplicates([c.id for c in config.clients], "clients[{}].id", "client id")
+    for ci, client in enumerate(config.clients):
+        where = f"clients[{ci}]"
+        yield from _duplicates([m.id for m in client.milestones],
+                               where + ".milestones[{}].id", "milestone id")
+        yield from _duplicates([s.name for s in client.sources],
+                               where + ".sources[{}]", "source (same kind and target)")
+        trackers = {s.tracker for s in client.sources}
+        for si, source in enumerate(client.sources):
+            yield from _source_problems(source, f"{where}.sources[{si}]", path)
+        for mi, milestone in enumerate(client.milestones):
+            key = f"{where}.milestones[{mi}].match"
+            chosen = [k for k in MATCH_KEYS if getattr(milestone.match, k) is not None]
+            if len(chosen) != 1:
+                yield (f"{key}: give exactly one of {', '.join(MATCH_KEYS)}"
+                       f" (got {', '.join(chosen) or 'none'})")
+                continue
+            if chosen[0] in JIRA_MATCH_KEYS and "jira" not in trackers:
+                yield f"{key}.{chosen[0]}: matches Jira tickets but this client has no Jira source"
+            if chosen[0] in LINEAR_MATCH_KEYS and "linear" not in trackers:
+                yield (f"{key}.{chosen[0]}: matches Linear tickets but this client has no "
+                       "Linear source")
+        if client.phases is not None:
+            for mi, milestone in enumerate(client.milestones):
+                if milestone.phase not in client.phases:
+                    yield (f"{where}.milestones[{mi}].phase: {milestone.phase!r} is not in "
+                           f"{where}.phases")
+
+
+def _source_problems(source: Source, key: str, config_path: Path) -> Iterable[str]:
+    if source.is_export:
+        if not source.path:
+            yield f"{key}.path: required for kind {source.kind!r} (a glob of recorded responses)"
+        elif not export_files(config_path, source):
+            yield f"{key}.path: no files match {source.path!r}"
+        for extra in ("project", "jql", "team"):
+            if getattr(source, extra) is not None:
+                yield f"{key}.{extra}: not used by kind {source.kind!r}; remove it"
+        return
+    if source.path is not None:
+        yield f"{key}.path: only for the *-export kinds, not {source.kind!r}"
+    if source.kind == "jira":
+        if not (source.project or source.jql):
+            yield f"{key}: kind 'jira' needs project = \"KEY\" or jql = \"...\""
+        if source.team:
+            yield f"{key}.team: not used by kind 'jira' (Linear only)"
+    else:
+        if not (source.project or source.team):
+            yield f"{key}: kind 'linear' needs project = \"Name\" and/or team = \"KEY\""
+        if source.jql:
+            yield f"{key}.jql: not used by kind 'linear' (Jira only)"
+
+
+def _duplicates(values: list[str], key_template: str, what: str) -> Iterable[str]:
+    counts = Counter(values)
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if counts[value] > 1 and value in seen:
+            yield f"{key_template.format(index)}: duplicate {what} {value!r}"
+        seen.add(value)
+
+
+def _describe_validation(exc: ValidationError, raw: Any) -> list[str]:
+    lines = []
+    for error in exc.errors():
+        loc = [p for p in error["loc"] if not (isinstance(p, str) and "[" in p)]
+        key = _format_loc(loc)
+        kind = error["type"]
+        value = error.get("input")
+        last = loc[-1] if loc else ""
+        if kind == "extra_forbidden":
+            message = "unknown key"
+            if isinstance(last, str) and SECRET_HINT.search(last):
+                message += ("; secrets never go in the config file: set them in the "
+                            "environment or .env (SYNCBOT_*)")
+            elif len(loc) >= 2 and loc[-2] == "match":
+                message += f" (match takes one of: {', '.join(MATCH_KEYS)})"
+        elif kind == "missing":
+            message = "required key is missing"
+        elif kind == "literal_error":
+            expected = error.get("ctx", {}).get("expected", "")
+            message = f"must be one of {expected}: got {value!r}"
+        elif kind.startswith("date_") or kind.startswith("datetime_"):
+            message = f"not a valid date (YYYY-MM-DD): got {value!r}"
+        elif kind == "string_pattern_mismatch":
+            message = f"must match {error.get('ctx', {}).get('pattern')}: got {value!r}"
+        elif kind == "value_error":
+            message = str(error.get("ctx", {}).get("error", error["msg"]))
+        else:
+            message = f"{error['msg'].lower()}: got {value!r}"
+        lines.append(f"{key}: {message}" if key else message)
+    return lines
+
+
+def _format_loc(loc: list[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\]?")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+
+
+def _describe_toml_error(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """Turn tomllib's "(at line N, column M)" into the dotted key being parsed there."""
+    found = re.search(r"at line (\d+)", str(exc))
+    reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+    if not found:
+        return f"not valid TOML: {reason}"
+    lineno = int(found.group(1))
+    lines = text.splitlines()
+    counters: dict[str, int] = {}
+    table = ""
+    for line in lines[: lineno - 1]:
+        header = _HEADER.match(line)
+        if not header:
+            continue
+        name = header.group(2).replace('"', "").replace(" ", "")
+        parts = name.split(".")
+        if header.group(1) == "[[":
+            counters[name] = counters.get(name, -1) + 1
+            for other in list(counters):  # nested arrays restart under a new parent
+                if other.startswith(name + "."):
+                    del counters[other]
+        table = ".".join(
+            f"{part}[{counters[prefix]}]" if (prefix := ".".join(parts[: i + 1])) in counters
+            else part
+            for i, part in enumerate(parts)
+        )
+    current = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+    key_match = _KEY.match(current)
+    key = ".".join(p for p in (table, key_match.group(1) if key_match else "") if p)
+    value = current.split("=", 1)[1].strip() if key_match else current.strip()
+    if "date" in reason.lower() or re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", value):
+        reason = f"not a valid date: {value}"
+    where = f"{key}: " if key else ""
+    return f"{where}{reason} (line {lineno})"

@@ -1,0 +1,65 @@
+"""Small, strict readers for tracker JSON values; each raises MalformedTicket on bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+
+class MalformedTicket(ValueError):
+    """One ticket cannot be read; the caller skips and counts it."""
+
+
+def need(mapping: Any, key: str, where: str) -> Any:
+    if not isinstance(mapping, dict) or mapping.get(key) is None:
+        raise MalformedTicket(f"{where}: missing {key!r}")
+    return mapping[key]
+
+
+def obj(value: Any) -> dict[str, Any]:
+    """A JSON object or an empty one (trackers send null for absent objects)."""
+    return value if isinstance(value, dict) else {}
+
+
+def timestamp(value: Any, where: str) -> dt.datetime:
+    """Parse Jira (`2026-03-02T10:00:00.000-0600`) and Linear (`...Z`) timestamps, aware."""
+    if not isinstance(value, str):
+        raise MalformedTicket(f"{where}: expected a timestamp, got {value!r}")
+    text = value.strip()
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise MalformedTicket(f"{where}: not a timestamp: {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed
+
+
+def optional_timestamp(value: Any, where: str) -> dt.datetime | None:
+    return None if value in (None, "") else timestamp(value, where)
+
+
+def optional_date(value: Any, where: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise MalformedTicket(f"{where}: expected YYYY-MM-DD, got {value!r}")
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        raise MalformedTicket(f"{where}: not a date: {value!r}") from None
+
+
+def names(values: Any, key: str = "name") -> tuple[str, ...]:
+    """Names from a list of objects (`fixVersions`, `components`) or of strings (`labels`)."""
+    if not isinstance(values, list):
+        return ()
+    out = []
+    for value in values:
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, dict) and isinstance(value.get(key), str):
+            out.append(value[key])
+    return tuple(out)

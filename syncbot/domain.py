@@ -1,0 +1,178 @@
+"""Plain, frozen domain objects shared by connectors, rules, store and renderers.
+
+Connectors translate tracker payloads into `Ticket`s; rules turn tickets plus configuration
+into `ClientState`. Nothing here does I/O or reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Progress(StrEnum):
+    """Where a ticket stands, normalised across trackers."""
+
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    EXCLUDED = "excluded"  # Linear canceled, Jira resolved as Won't Do / Duplicate
+
+
+class Status(StrEnum):
+    """Milestone status, in the order of increasing concern (not_started aside)."""
+
+    DONE = "done"
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    DELAYED = "delayed"
+    NOT_STARTED = "not_started"
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One status transition from a Jira changelog or Linear issue history."""
+
+    at: dt.datetime
+    from_status: str | None
+    to_status: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A tracker ticket with only the fields the rules need (plus internal display fields).
+
+    `key` is what people type (ACME-12, ENG-42). Datetimes are timezone-aware. `blocked_by`
+    and `blocks` hold keys of other tickets linked with Jira "Blocks" / Linear `blocks`.
+    """
+
+    key: str
+    tracker: str  # "jira" | "linear"
+    title: str
+    status: str
+    progress: Progress
+    created: dt.datetime
+    updated: dt.datetime
+    completed: dt.datetime | None = None
+    due: dt.date | None = None
+    labels: tuple[str, ...] = ()
+    parent: str | None = None  # Jira parent / Epic Link key
+    fix_versions: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    linear_milestone: str | None = None  # Linear project milestone name
+    project: str | None = None
+    assignee_name: str | None = None
+    assignee_email: str | None = None
+    description: str = ""  # plain text (ADF flattened); internal only
+    url: str | None = None
+    blocked_by: tuple[str, ...] = ()
+    blocks: tuple[str, ...] = ()
+    history: tuple[StatusChange, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.progress in (Progress.TODO, Progress.IN_PROGRESS)
+
+    @property
+    def is_done(self) -> bool:
+        return self.progress is Progress.DONE
+
+    def has_label(self, wanted: tuple[str, ...] | list[str]) -> bool:
+        """Labels compare case-insensitively: trackers and people disagree on case."""
+        mine = {label.casefold() for label in self.labels}
+        return any(w.casefold() in mine for w in wanted)
+
+
+@dataclass(frozen=True)
+class MilestoneState:
+    """A milestone as computed for one as-of date."""
+
+    id: str
+    name: str
+    phase: str
+    planned: dt.date
+    forecast: dt.date | None
+    actual: dt.date | None
+    status: Status
+    owner: str
+    weight: float
+    tickets_total: int
+    tickets_done: int
+    tickets_in_progress: int
+    blocked_by: tuple[str, ...]  # dependency ticket keys
+    ticket_keys: tuple[str, ...]  # internal only
+    late_tickets: tuple[str, ...]  # open tickets past their due date; internal only
+    started: bool
+
+
+@dataclass(frozen=True)
+class DependencyState:
+    """An open client-side dependency and what it holds up."""
+
+    key: str
+    summary: str
+    owner: str | None
+    owner_email: str | None  # internal only
+    due: dt.date | None
+    blocked_since: dt.date
+    days_blocked: int
+    blocks: tuple[str, ...]  # milestone ids
+    impact_statement: str
+    overdue: bool
+    url: str | None = None
+
+
+class WarningKind(StrEnum):
+    SKIPPED_AT_RISK = "skipped_at_risk"
+    FORECAST_MOVED = "forecast_moved"
+    PHASE_GATE = "phase_gate"
+    SCOPE_CREEP = "scope_creep"
+    STALE_SOURCE = "stale_source"
+
+
+CLIENT_VISIBLE_WARNINGS = frozenset(
+    {WarningKind.SKIPPED_AT_RISK, WarningKind.FORECAST_MOVED, WarningKind.STALE_SOURCE}
+)
+
+
+@dataclass(frozen=True)
+class Warning:
+    """A warning for the delivery team; `client_message` is set only when safe to show a client."""
+
+    kind: WarningKind
+    milestone: str | None
+    message: str
+    client_message: str | None = None
+    tickets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """What the store knows about one source's freshness."""
+
+    source: str
+    label: str  # e.g. "Jira", "Linear": safe for clients
+    last_success: dt.datetime | None
+    stale: bool
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class ClientState:
+    """Everything computed for one client at one as-of date."""
+
+    client_id: str
+    client_name: str
+    as_of: dt.date
+    spi: float | None
+    planned_value: float
+    earned_value: float
+    milestones: tuple[MilestoneState, ...]
+    dependencies: tuple[DependencyState, ...]
+    warnings: tuple[Warning, ...]
+    sources: tuple[SourceHealth, ...] = field(default=())
+
+    @property
+    def stale(self) -> bool:
+        return any(s.stale for s in self.sources)

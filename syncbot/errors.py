@@ -1,0 +1,55 @@
+"""The one error tree of syncbot; the CLI maps every branch to exit code 2.
+
+    SyncbotError
+    ├── ConfigError          bad configuration file, key or value (one line per problem)
+    ├── SettingsError        missing/invalid environment settings (secrets, URLs)
+    ├── DataError            input data that cannot be read at all (file not JSON, wrong shape)
+    ├── SourceError(source)  a tracker could not be synced
+    │   ├── SourceAuthError      401/403: a credential setting is wrong
+    │   └── SourceRateLimited    the tracker kept answering "slow down"
+    └── StoreError           the state database cannot be opened or written
+
+Library code raises these; only the CLI turns them into exit codes.
+"""
+
+from __future__ import annotations
+
+
+class SyncbotError(Exception):
+    """Base class: every message is one line saying what failed, where, and the fix."""
+
+
+class ConfigError(SyncbotError):
+    """Configuration problems, each already formatted as `file: key: what is wrong`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+class SettingsError(SyncbotError):
+    """An environment setting (SYNCBOT_*) is missing or invalid."""
+
+
+class DataError(SyncbotError):
+    """Recorded or fetched data that cannot be read at all (as opposed to one bad ticket)."""
+
+
+class SourceError(SyncbotError):
+    """A source could not be synced; `source` names it for the one-line report."""
+
+    def __init__(self, source: str, message: str) -> None:
+        self.source = source
+        super().__init__(f"{source}: {message}")
+
+
+class SourceAuthError(SourceError):
+    """The tracker refused our credentials (401/403)."""
+
+
+class SourceRateLimited(SourceError):
+    """The tracker kept rate-limiting us after bounded retries."""
+
+
+class StoreError(SyncbotError):
+    """The state database cannot be opened or written."""

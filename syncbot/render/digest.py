@@ -1,0 +1,208 @@
+"""Digest documents: what each audience's digest says, before any formatting.
+
+`internal_digest` reads the full state; `client_digest` reads only the allow-listed
+`ClientView`. Text, Block Kit and JSON are renderings of the same `DigestDoc`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from syncbot import messages
+from syncbot.domain import ClientState, Status, WarningKind
+from syncbot.render.views import ClientView
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DigestDoc:
+    client_id: str
+    audience: str
+    as_of: dt.date
+    since: dt.date
+    title: str
+    summary: str
+    sections: tuple[Section, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "client": self.client_id,
+            "audience": self.audience,
+            "as_of": self.as_of.isoformat(),
+            "since": self.since.isoformat(),
+            "title": self.title,
+            "summary": self.summary,
+            "sections": [{"heading": s.heading, "lines": list(s.lines)} for s in self.sections],
+        }
+
+
+def internal_digest(state: ClientState, since: dt.date, now: dt.datetime) -> DigestDoc:
+    milestone_lines = []
+    for m in state.milestones:
+        dates = _dates(m.planned, m.forecast, m.actual)
+        line = f"{_badge(m.status)} {m.id} {m.name} ({m.phase}): {dates}"
+        line += f", {m.tickets_done}/{m.tickets_total} tickets done"
+        if m.owner:
+            line += f", owner {m.owner}"
+        if m.late_tickets:
+            line += f"; past due: {', '.join(m.late_tickets)}"
+        if m.blocked_by:
+            line += f"; blocked by {', '.join(m.blocked_by)}"
+        milestone_lines.append(line)
+    needed = []
+    for d in state.dependencies:
+        owner = d.owner or "unassigned"
+        if d.owner_email:
+            owner += f" <{d.owner_email}>"
+        line = (f"{d.key} {d.summary} — owner {owner}, due {_due(d.due, d.overdue)}, "
+                f"blocks {', '.join(d.blocks) or 'no milestone'}. {d.impact_statement}")
+        if d.url:
+            line += f" {d.url}"
+        needed.append(line)
+    changes = [w.message for w in state.warnings
+               if w.kind in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)]
+    changes += [_slip(m.name, m.planned, m.forecast, _reasons_internal(m.late_tickets,
+                                                                         m.blocked_by))
+                for m in state.milestones if _slipping(m.forecast, m.planned, m.status)]
+    sections = [
+        Section("Milestones", tuple(milestone_lines) or ("No milestones configured.",)),
+        Section(f"Completed since {since.isoformat()}", _completed(
+            [(m.name, m.actual) for m in state.milestones], since, state.as_of)),
+        Section("In progress", _in_progress(
+            [(m.name, m.status, m.forecast, m.tickets_done, m.tickets_total, m.started)
+             for m in state.milestones])),
+        Section("Needed from the client", tuple(needed) or ("Nothing is waiting on the client.",)),
+        Section("Date changes", tuple(changes) or ("No forecast dates moved.",)),
+        Section("Warnings", tuple(f"[{w.kind.value}] {w.message}" for w in state.warnings
+                                  if w.kind not in (WarningKind.FORECAST_MOVED,
+                                                    WarningKind.SKIPPED_AT_RISK))
+                or ("None.",)),
+    ]
+    return DigestDoc(state.client_id, "internal", state.as_of, since,
+                     f"{state.client_name} — internal digest, {state.as_of.isoformat()}",
+                     _summary(state.spi, [m.status.value for m in state.milestones],
+                              sum(d.overdue for d in state.dependencies),
+                              _freshness(state, now)),
+                     tuple(sections))
+
+
+def client_digest(view: ClientView, since: dt.date, freshness: str = "") -> DigestDoc:
+    deps = {d.id: d for d in view.dependencies}
+    milestone_lines = tuple(
+        f"{_badge(m.status)} {m.name} ({m.phase}): {_dates(m.planned, m.forecast, m.actual)}"
+        for m in view.milestones
+    )
+    needed = tuple(
+        f"{d.summary} — {d.owner or 'owner to be confirmed'}, due {_due(d.due, d.overdue)}. "
+        f"{d.impact_statement}"
+        for d in view.dependencies
+    )
+    changes = [w.message for w in view.warnings
+               if w.kind in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)]
+    for m in view.milestones:
+        if _slipping(m.forecast, m.planned, Status(m.status)):
+            waiting = [deps[i].summary for i in m.blocked_by if i in deps]
+            reason = (f"waiting on {messages.quoted_list(waiting)}" if waiting
+                      else "remaining work is taking longer than planned")
+            changes.append(_slip(m.name, m.planned, m.forecast, reason))
+    sections = (
+        Section("Milestones", milestone_lines or ("No milestones yet.",)),
+        Section(f"Completed since {since.isoformat()}", _completed(
+            [(m.name, m.actual) for m in view.milestones], since, view.as_of)),
+        Section("In progress", _in_progress(
+            [(m.name, Status(m.status), m.forecast, m.tickets_done, m.tickets_total, m.started)
+             for m in view.milestones])),
+        Section("What we need from you", needed or ("Nothing is waiting on you right now.",)),
+        Section("Date changes", tuple(changes) or ("No dates changed.",)),
+    )
+    return DigestDoc(view.client_id, "client", view.as_of, since,
+                     f"{view.client_name} — project update, {view.as_of.isoformat()}",
+                     _summary(view.spi, [m.status for m in view.milestones],
+                              sum(d.overdue for d in view.dependencies), freshness),
+                     sections)
+
+
+def freshness_line(state: ClientState, now: dt.datetime) -> str:
+    """Plainly says when data is stale; empty when every source is fresh."""
+    return _freshness(state, now)
+
+
+def _freshness(state: ClientState, now: dt.datetime) -> str:
+    stale = [messages.stale_source(s.label, s.last_success, now) for s in state.sources
+             if s.stale]
+    return " ".join(stale)
+
+
+def _summary(spi: float | None, statuses: Sequence[str], overdue: int, freshness: str) -> str:
+    parts = [f"SPI {spi:.2f}" if spi is not None else "SPI n/a (nothing planned yet)"]
+    for status in ("done", "on_track", "at_risk", "delayed"):
+        count = sum(s == status for s in statuses)
+        if count:
+            parts.append(f"{count} {messages.STATUS_LABEL[status].lower()}")
+    if overdue:
+        parts.append(messages.plural(overdue, "overdue client dependency").replace(
+            "dependencys", "dependencies"))
+    text = " · ".join(parts)
+    return f"{text}. {freshness}" if freshness else text
+
+
+def _badge(status: str) -> str:
+    return f"[{messages.STATUS_LABEL[status]}]"
+
+
+def _dates(planned: dt.date, forecast: dt.date | None, actual: dt.date | None) -> str:
+    if actual:
+        return f"planned {planned.isoformat()}, delivered {actual.isoformat()}"
+    return f"planned {planned.isoformat()}, forecast {forecast.isoformat() if forecast else '-'}"
+
+
+def _due(due: dt.date | None, overdue: bool) -> str:
+    if due is None:
+        return "no date set"
+    return f"{due.isoformat()} (overdue)" if overdue else due.isoformat()
+
+
+def _slipping(forecast: dt.date | None, planned: dt.date, status: Status) -> bool:
+    return status is not Status.DONE and forecast is not None and forecast > planned
+
+
+def _slip(name: str, planned: dt.date, forecast: dt.date | None, reason: str) -> str:
+    assert forecast is not None
+    late = (forecast - planned).days
+    return (f"'{name}' now expected {forecast.isoformat()} instead of {planned.isoformat()} "
+            f"({messages.plural(late, 'day')} late): {reason}.")
+
+
+def _reasons_internal(late: Sequence[str], blocked_by: Sequence[str]) -> str:
+    reasons = []
+    if blocked_by:
+        reasons.append(f"blocked by {', '.join(blocked_by)}")
+    if late:
+        reasons.append(f"past due: {', '.join(late)}")
+    return "; ".join(reasons) or "open tickets are due after the planned date"
+
+
+def _completed(items: Sequence[tuple[str, dt.date | None]], since: dt.date,
+               as_of: dt.date) -> tuple[str, ...]:
+    lines = tuple(f"{name} — delivered {actual.isoformat()}" for name, actual in items
+                  if actual is not None and since < actual <= as_of)
+    return lines or ("No milestones completed in this period.",)
+
+
+def _in_progress(items: Sequence[tuple[str, Status, dt.date | None, int, int, bool]]
+                 ) -> tuple[str, ...]:
+    lines = tuple(
+        f"{name}: {done} of {total} tasks done, forecast "
+        f"{forecast.isoformat() if forecast else '-'} ({messages.STATUS_LABEL[status].lower()})"
+        for name, status, forecast, done, total, started in items
+        if started and status is not Status.DONE
+    )
+    return lines or ("Nothing in progress.",)

@@ -1,0 +1,166 @@
+"""The two audiences' views of a `ClientState`, and the SPEC §6 JSON documents.
+
+`client_view` copies named, client-safe fields into new objects (an allow-list); it never
+starts from the internal state and deletes things. Apart from a client dependency's summary
+and owner name, nothing that came from a ticket can reach it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from syncbot.domain import CLIENT_VISIBLE_WARNINGS, ClientState
+
+Audience = Literal["internal", "client"]
+OpaqueId = Callable[[str], str]
+
+
+def opaque_ids(secret: bytes, client_id: str) -> OpaqueId:
+    """Stable, unguessable client-facing ids for dependency tickets (keyed by installation)."""
+
+    def opaque(key: str) -> str:
+        digest = hmac.new(secret, f"{client_id}:{key}".encode(), hashlib.sha256).hexdigest()
+        return f"dep-{digest[:10]}"
+
+    return opaque
+
+
+@dataclass(frozen=True)
+class ClientMilestone:
+    id: str
+    name: str
+    phase: str
+    planned: dt.date
+    forecast: dt.date | None
+    actual: dt.date | None
+    status: str
+    owner: str
+    tickets_total: int
+    tickets_done: int
+    started: bool
+    blocked_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ClientDependency:
+    id: str
+    summary: str
+    owner: str | None
+    due: dt.date | None
+    blocked_since: dt.date
+    days_blocked: int
+    blocks: tuple[str, ...]
+    impact_statement: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ClientWarning:
+    kind: str
+    milestone: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ClientView:
+    client_id: str
+    client_name: str
+    as_of: dt.date
+    spi: float | None
+    stale: bool
+    milestones: tuple[ClientMilestone, ...]
+    dependencies: tuple[ClientDependency, ...]
+    warnings: tuple[ClientWarning, ...]
+
+
+def client_view(state: ClientState, opaque: OpaqueId) -> ClientView:
+    return ClientView(
+        client_id=state.client_id,
+        client_name=state.client_name,
+        as_of=state.as_of,
+        spi=state.spi,
+        stale=state.stale,
+        milestones=tuple(
+            ClientMilestone(
+                id=m.id, name=m.name, phase=m.phase, planned=m.planned, forecast=m.forecast,
+                actual=m.actual, status=m.status.value, owner=m.owner,
+                tickets_total=m.tickets_total, tickets_done=m.tickets_done, started=m.started,
+                blocked_by=tuple(opaque(k) for k in m.blocked_by),
+            )
+            for m in state.milestones
+        ),
+        dependencies=tuple(
+            ClientDependency(
+                id=opaque(d.key), summary=d.summary, owner=d.owner, due=d.due,
+                blocked_since=d.blocked_since, days_blocked=d.days_blocked, blocks=d.blocks,
+                impact_statement=d.impact_statement, overdue=d.overdue,
+            )
+            for d in state.dependencies
+        ),
+        warnings=tuple(
+            ClientWarning(kind=w.kind.value, milestone=w.milestone, message=w.client_message)
+            for w in state.warnings
+            if w.kind in CLIENT_VISIBLE_WARNINGS and w.client_message is not None
+        ),
+    )
+
+
+def status_document(state: ClientState, audience: Audience, opaque: OpaqueId) -> dict[str, Any]:
+    """The `status --format json` document of SPEC §6, field for field."""
+    if audience == "client":
+        view = client_view(state, opaque)
+        return {
+            "client": view.client_id,
+            "audience": "client",
+            "as_of": _d(view.as_of),
+            "spi": view.spi,
+            "stale": view.stale,
+            "milestones": [_milestone(m.id, m.name, m.phase, m.planned, m.forecast, m.actual,
+                                      m.status, m.owner, m.tickets_total, m.tickets_done,
+                                      m.blocked_by) for m in view.milestones],
+            "dependencies": [_dependency(d.id, d.summary, d.owner, d.due, d.blocked_since,
+                                         d.days_blocked, d.blocks, d.impact_statement)
+                             for d in view.dependencies],
+            "warnings": [{"kind": w.kind, "milestone": w.milestone, "message": w.message}
+                         for w in view.warnings],
+        }
+    return {
+        "client": state.client_id,
+        "audience": "internal",
+        "as_of": _d(state.as_of),
+        "spi": state.spi,
+        "stale": state.stale,
+        "milestones": [_milestone(m.id, m.name, m.phase, m.planned, m.forecast, m.actual,
+                                  m.status.value, m.owner, m.tickets_total, m.tickets_done,
+                                  m.blocked_by) for m in state.milestones],
+        "dependencies": [_dependency(d.key, d.summary, d.owner, d.due, d.blocked_since,
+                                     d.days_blocked, d.blocks, d.impact_statement)
+                         for d in state.dependencies],
+        "warnings": [{"kind": w.kind.value, "milestone": w.milestone, "message": w.message}
+                     for w in state.warnings],
+    }
+
+
+def _milestone(id_: str, name: str, phase: str, planned: dt.date, forecast: dt.date | None,
+               actual: dt.date | None, status: str, owner: str, total: int, done: int,
+               blocked_by: tuple[str, ...]) -> dict[str, Any]:
+    return {"id": id_, "name": name, "phase": phase, "planned": _d(planned),
+            "forecast": _d(forecast), "actual": _d(actual), "status": status, "owner": owner,
+            "tickets_total": total, "tickets_done": done, "blocked_by": list(blocked_by)}
+
+
+def _dependency(id_: str, summary: str, owner: str | None, due: dt.date | None,
+                since: dt.date, days_blocked: int, blocks: tuple[str, ...],
+                impact: str) -> dict[str, Any]:
+    return {"id": id_, "summary": summary, "owner": owner, "due": _d(due),
+            "blocked_since": _d(since), "days_blocked": days_blocked, "blocks": list(blocks),
+            "impact_statement": impact}
+
+
+def _d(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None

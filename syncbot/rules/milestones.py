@@ -1,0 +1,88 @@
+"""Milestone actual date, forecast and status with the early-warning rules (SPEC §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from syncbot.config import Milestone
+from syncbot.domain import DependencyState, MilestoneState, Progress, Status, Ticket
+from syncbot.rules.dates import days, local_date
+from syncbot.rules.dependencies import forecast_floor
+
+AT_RISK_DAYS = 7
+
+
+def actual_date(tickets: Sequence[Ticket], tz: ZoneInfo) -> dt.date | None:
+    """The latest completion date once every ticket is done; None otherwise or when empty."""
+    if not tickets or not all(t.is_done for t in tickets):
+        return None
+    return max(local_date(t.completed or t.updated, tz) for t in tickets)
+
+
+def forecast(planned: dt.date, open_tickets: Sequence[Ticket],
+             blockers: Sequence[DependencyState], as_of: dt.date) -> dt.date:
+    """Forecast of an open milestone.
+
+    The latest open-ticket due date, where a missing or past due date counts as the as-of
+    date; with no due dates at all, the planned date (or the as-of date once it has passed).
+    Never earlier than what open blocking dependencies imply.
+    """
+    if any(t.due for t in open_tickets):
+        result = max(t.due if t.due and t.due >= as_of else as_of for t in open_tickets)
+    else:
+        result = planned if planned >= as_of else as_of
+    for dependency in blockers:
+        result = max(result, forecast_floor(dependency, as_of))
+    return result
+
+
+def status(planned: dt.date, predicted: dt.date, *, early_warning: bool) -> Status:
+    if predicted > planned + days(AT_RISK_DAYS):
+        return Status.DELAYED
+    if predicted > planned or early_warning:
+        return Status.AT_RISK
+    return Status.ON_TRACK
+
+
+def milestone_state(
+    milestone: Milestone,
+    tickets: Sequence[Ticket],
+    blockers: Sequence[DependencyState],
+    *,
+    as_of: dt.date,
+    tz: ZoneInfo,
+) -> MilestoneState:
+    """State of one milestone; `tickets` are its members, `blockers` the open client
+    dependencies that block it."""
+    done = [t for t in tickets if t.is_done]
+    open_ = [t for t in tickets if t.is_open]
+    late = tuple(t.key for t in open_ if t.due is not None and t.due < as_of)
+    actual = actual_date(tickets, tz)
+    if actual is not None:
+        predicted, state = None, Status.DONE
+    else:
+        predicted = forecast(milestone.planned, open_, blockers, as_of)
+        early = bool(late) or any(d.overdue for d in blockers)
+        state = status(milestone.planned, predicted, early_warning=early)
+        if not tickets and state is Status.ON_TRACK:
+            state = Status.NOT_STARTED
+    return MilestoneState(
+        id=milestone.id,
+        name=milestone.name,
+        phase=milestone.phase,
+        planned=milestone.planned,
+        forecast=predicted,
+        actual=actual,
+        status=state,
+        owner=milestone.owner,
+        weight=milestone.weight,
+        tickets_total=len(tickets),
+        tickets_done=len(done),
+        tickets_in_progress=sum(t.progress is Progress.IN_PROGRESS for t in tickets),
+        blocked_by=tuple(d.key for d in blockers),
+        ticket_keys=tuple(t.key for t in tickets),
+        late_tickets=late,
+        started=any(t.progress in (Progress.IN_PROGRESS, Progress.DONE) for t in tickets),
+    )

@@ -1,0 +1,154 @@
+"""Wiring used by the CLI (and later the daemon): sync sources into the store, assemble state.
+
+This is the composition root's helper: it is handed `now` and never reads the clock itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from syncbot.config import Client, LoadedConfig, Schedule
+from syncbot.connectors import open_source
+from syncbot.connectors.base import ProgressCallback
+from syncbot.domain import ClientState, SourceHealth, Warning, WarningKind
+from syncbot.errors import DataError, SettingsError, SourceAuthError, SyncbotError
+from syncbot.messages import stale_source
+from syncbot.render.views import OpaqueId, opaque_ids
+from syncbot.rules.state import compute_state
+from syncbot.settings import Settings
+from syncbot.store import MilestoneSnapshot, Store
+
+logger = logging.getLogger(__name__)
+TRACKER_LABEL = {"jira": "Jira", "linear": "Linear"}
+
+
+@dataclass
+class SyncReport:
+    client_id: str
+    source: str
+    fetched: int = 0
+    skipped: int = 0
+    stored: int = 0
+    pages: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    bad_input: bool = False  # the failure is the user's to fix (exit 2), not a passing fault
+
+    def line(self) -> str:
+        where = f"{self.client_id}/{self.source}"
+        if self.error:
+            return f"{where}: FAILED: {self.error}"
+        text = (f"{where}: fetched {self.fetched} tickets ({self.pages} pages, "
+                f"{self.requests} requests) in {self.seconds:.2f} s; {self.stored} stored")
+        if self.notes:
+            text += "; " + "; ".join(self.notes)
+        return text
+
+
+def today(client: Client, now: dt.datetime) -> dt.date:
+    """The as-of date when none is pinned: today in the client's timezone."""
+    return now.astimezone(client.tz).date()
+
+
+def sync_client(
+    loaded: LoadedConfig,
+    client: Client,
+    settings: Settings,
+    store: Store,
+    *,
+    now: Callable[[], dt.datetime],
+    full: bool = False,
+    progress: Callable[[str], ProgressCallback | None] | None = None,
+) -> list[SyncReport]:
+    """Sync every source of one client. A failing source is recorded and the others go on."""
+    reports = []
+    records = store.source_records(client.id)
+    for source in client.sources:
+        report = SyncReport(client.id, source.name)
+        started = time.perf_counter()
+        try:
+            record = records.get(source.name)
+            reconcile = full or record is None or record.last_full is None or (
+                now() - record.last_full > dt.timedelta(hours=settings.full_reconcile_hours))
+            result = open_source(loaded, client, source, settings).fetch(
+                updated_since=None if reconcile else record.cursor if record else None,
+                full=reconcile,
+                progress=progress(source.name) if progress else None,
+            )
+            report.stored = store.save_tickets(client.id, source.name, result.tickets,
+                                               complete=result.complete, cursor=result.cursor,
+                                               at=now())
+            report.fetched, report.skipped = len(result.tickets), result.skipped
+            report.pages, report.requests, report.notes = (result.pages, result.requests,
+                                                           result.notes)
+        except SyncbotError as exc:
+            logger.debug("sync of %s failed", source.name, exc_info=True)
+            report.error = str(exc)
+            report.bad_input = isinstance(exc, DataError | SettingsError | SourceAuthError)
+            store.record_failure(client.id, source.name, str(exc), now())
+        report.seconds = time.perf_counter() - started
+        reports.append(report)
+    return reports
+
+
+def source_health(client: Client, schedule: Schedule, store: Store,
+                  now: dt.datetime) -> list[SourceHealth]:
+    """Stale: never synced, last attempt failed, or (live sources) no success for two
+    sync intervals."""
+    records = store.source_records(client.id)
+    limit = dt.timedelta(minutes=2 * schedule.sync_every_minutes)
+    out = []
+    for source in client.sources:
+        record = records.get(source.name)
+        success = record.last_success if record else None
+        failed = record is not None and record.last_error is not None
+        too_old = not source.is_export and success is not None and now - success > limit
+        out.append(SourceHealth(source.name, TRACKER_LABEL[source.tracker], success,
+                                stale=success is None or failed or too_old,
+                                last_error=record.last_error if record else None))
+    return out
+
+
+def _stale_warnings(health: list[SourceHealth], now: dt.datetime) -> list[Warning]:
+    out = []
+    for h in health:
+        if h.stale:
+            text = stale_source(h.label, h.last_success, now)
+            internal = f"{text} ({h.source}: {h.last_error})" if h.last_error else text
+            out.append(Warning(WarningKind.STALE_SOURCE, None, internal, client_message=text))
+    return out
+
+
+def client_state(loaded: LoadedConfig, client: Client, store: Store, *, as_of: dt.date,
+                 now: dt.datetime) -> ClientState:
+    """The current state of `client` from what the store holds."""
+    schedule = loaded.config.schedule_for(client)
+    health = source_health(client, schedule, store, now)
+    tickets = store.tickets(client.id, [s.name for s in client.sources])
+    return compute_state(client, tickets, as_of=as_of, sources=health,
+                         source_warnings=_stale_warnings(health, now))
+
+
+def record_snapshot(store: Store, state: ClientState, now: dt.datetime) -> None:
+    store.save_snapshot(state.client_id, state.as_of, [
+        MilestoneSnapshot(m.id, state.as_of, m.forecast, m.actual, m.status.value)
+        for m in state.milestones
+    ], now)
+
+
+def opaque_for(store: Store, client_id: str) -> OpaqueId:
+    return opaque_ids(store.installation_secret(), client_id)
+
+
+def digest_since(loaded: LoadedConfig, client: Client, audience: str,
+                 as_of: dt.date) -> dt.date:
+    """Start of the period a digest covers: one cadence back from the as-of date."""
+    weeks = 1 if audience == "internal" else loaded.config.schedule_for(client) \
+        .client_digest_every_weeks
+    return as_of - dt.timedelta(weeks=weeks)

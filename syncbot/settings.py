@@ -1,0 +1,72 @@
+"""Secrets, URLs and deployment knobs from the environment or `.env` (prefix SYNCBOT_).
+
+One `Settings` object is built by the CLI and passed down; nothing else reads os.environ.
+Precedence: real environment variables, then `.env`, then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_LINEAR_API_URL = "https://api.linear.app/graphql"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+def state_dir() -> Path:
+    """Where the default SQLite file lives: $XDG_STATE_HOME/syncbot or ~/.local/state/syncbot."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "syncbot"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{state_dir() / 'syncbot.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SYNCBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    config: Path | None = None
+    database_url: str = ""
+
+    jira_url: str | None = None
+    jira_email: str | None = None
+    jira_token: SecretStr | None = None
+    jira_pat: SecretStr | None = None
+    linear_api_url: str = DEFAULT_LINEAR_API_URL
+    linear_api_key: SecretStr | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+
+    host: str = "0.0.0.0"
+    port: int = 8080
+    log_format: Literal["text", "json"] = "text"
+    full_reconcile_hours: float = 24.0
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or default_database_url()
+
+    def missing_for(self, tracker: str) -> list[str]:
+        """Which SYNCBOT_* variables a live source of `tracker` still needs."""
+        if tracker == "jira":
+            missing = [] if self.jira_url else ["SYNCBOT_JIRA_URL"]
+            if not self.jira_pat and not (self.jira_email and self.jira_token):
+                missing.append("SYNCBOT_JIRA_EMAIL and SYNCBOT_JIRA_TOKEN (Cloud) or "
+                               "SYNCBOT_JIRA_PAT (Data Center)")
+            return missing
+        if tracker == "linear":
+            return [] if self.linear_api_key else ["SYNCBOT_LINEAR_API_KEY"]
+        if tracker == "slack":
+            return [name for name, value in (
+                ("SYNCBOT_SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SYNCBOT_SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            ) if value is None]
+        raise ValueError(f"unknown tracker {tracker!r}")
