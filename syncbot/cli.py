@@ -10,7 +10,6 @@ import argparse
 import datetime as dt
 import json
 import logging
-
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -44,32 +43,53 @@ def _as_of(value: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
-                        help="config file (default: $SYNCBOT_CONFIG, then ./config/syncbot.toml)")
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="verbose logs and tracebacks")
-    as_of = argparse.ArgumentParser(add_help=False)
-    as_of.add_argument("--as-of", type=_as_of, metavar="YYYY-MM-DD",
-                       help="pin 'today' (default: today in the client's timezone)")
-    view = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="config file (default: $SYNCBOT_CONFIG, then ./config/syncbot.toml)",
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="verbose logs and tracebacks",
+    )
+    as_of = _Parser(add_help=False)
+    as_of.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="YYYY-MM-DD",
+        help="pin 'today' (default: today in the client's timezone)",
+    )
+    view = _Parser(add_help=False)
     view.add_argument("--client", required=True, help="client id from the config")
     view.add_argument("--audience", choices=["internal", "client"], default="internal")
 
-    parser = _Parser(prog="syncbot", parents=[common],
-                     description="Milestones and client dependencies from Jira/Linear, "
-                                 "honestly reported.")
+    parser = _Parser(
+        prog="syncbot",
+        parents=[common],
+        description="Milestones and client dependencies from Jira/Linear, honestly reported.",
+    )
     parser.add_argument("--version", action="version", version=f"syncbot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    demo = sub.add_parser("demo", parents=[common],
-                          help="run the whole pipeline over the bundled demo data")
-    demo.add_argument("--as-of", type=_as_of, default=DEMO_AS_OF, metavar="YYYY-MM-DD",
-                      help=f"the demo's 'today' (default {DEMO_AS_OF})")
+    demo = sub.add_parser(
+        "demo", parents=[common], help="run the whole pipeline over the bundled demo data"
+    )
+    demo.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=DEMO_AS_OF,
+        metavar="YYYY-MM-DD",
+        help=f"the demo's 'today' (default {DEMO_AS_OF})",
+    )
     sub.add_parser("check", parents=[common], help="validate configuration and secrets")
     sync = sub.add_parser("sync", parents=[common, as_of], help="pull every source once")
     sync.add_argument("--full", action="store_true", help="force a full reconcile")
-    status = sub.add_parser("status", parents=[common, as_of, view],
-                            help="current milestone and dependency state")
+    status = sub.add_parser(
+        "status", parents=[common, as_of, view], help="current milestone and dependency state"
+    )
     status.add_argument("--format", choices=["text", "json"], default="text")
     digest = sub.add_parser("digest", parents=[common, as_of, view], help="render a digest")
     digest.add_argument("--format", choices=["text", "blocks", "json"], default="text")
@@ -81,8 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = getattr(args, "debug", False)
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     try:
         return int(COMMANDS[args.command](args))
     except ConfigError as exc:
@@ -124,8 +146,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         for si, source in enumerate(client.sources):
             if not source.is_export:
                 for missing in settings.missing_for(source.tracker):
-                    problems.append(f"{loaded.path}: clients[{ci}].sources[{si}]: kind "
-                                    f"{source.kind!r} needs {missing} in the environment or .env")
+                    problems.append(
+                        f"{loaded.path}: clients[{ci}].sources[{si}]: kind "
+                        f"{source.kind!r} needs {missing} in the environment or .env"
+                    )
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
@@ -144,14 +168,29 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return _sync(loaded, settings, store, as_of=args.as_of, full=args.full)
 
 
-def _sync(loaded: LoadedConfig, settings: Settings, store: Store, *, as_of: dt.date | None,
-          full: bool = False, quiet: bool = False) -> int:
+def _sync(
+    loaded: LoadedConfig,
+    settings: Settings,
+    store: Store,
+    *,
+    as_of: dt.date | None,
+    full: bool = False,
+    quiet: bool = False,
+) -> int:
     reports = []
     for client in loaded.config.clients:
-        reports += service.sync_client(loaded, client, settings, store, now=_now, full=full,
-                                       progress=None if quiet else _progress)
-        state = service.client_state(loaded, client, store,
-                                     as_of=as_of or service.today(client, _now()), now=_now())
+        reports += service.sync_client(
+            loaded,
+            client,
+            settings,
+            store,
+            now=_now,
+            full=full,
+            progress=None if quiet else _progress,
+        )
+        state = service.client_state(
+            loaded, client, store, as_of=as_of or service.today(client, _now()), now=_now()
+        )
         service.record_snapshot(store, state, _now())
     if not quiet:
         if sys.stderr.isatty():
@@ -172,8 +211,12 @@ def _progress(source: str) -> ProgressCallback | None:
         return None
 
     def show(tickets: int, pages: int) -> None:
-        print(f"\r\033[K{source}: {tickets} tickets, {pages} pages", end="", file=sys.stderr,
-              flush=True)
+        print(
+            f"\r\033[K{source}: {tickets} tickets, {pages} pages",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
 
     return show
 
@@ -183,8 +226,9 @@ def _view_state(args: argparse.Namespace) -> tuple[LoadedConfig, Client, Store, 
     client = loaded.config.client(args.client)
     store = Store(settings.resolved_database_url())
     now = _now()
-    state = service.client_state(loaded, client, store,
-                                 as_of=args.as_of or service.today(client, now), now=now)
+    state = service.client_state(
+        loaded, client, store, as_of=args.as_of or service.today(client, now), now=now
+    )
     return loaded, client, store, state
 
 
@@ -198,8 +242,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_digest(loaded: LoadedConfig, client: Client, store: Store, state: Any,
-                 audience: Audience, now: dt.datetime) -> DigestDoc:
+def build_digest(
+    loaded: LoadedConfig,
+    client: Client,
+    store: Store,
+    state: Any,
+    audience: Audience,
+    now: dt.datetime,
+) -> DigestDoc:
     since = service.digest_since(loaded, client, audience, state.as_of)
     if audience == "client":
         view = client_view(state, service.opaque_for(store, client.id))
@@ -231,8 +281,9 @@ def find_demo_config() -> Path:
         candidate = base / "config" / "demo" / "syncbot.toml"
         if candidate.is_file():
             return candidate
-    raise SyncbotError("demo data not found: run `syncbot demo` from the project folder "
-                       "(it reads config/demo/)")
+    raise SyncbotError(
+        "demo data not found: run `syncbot demo` from the project folder (it reads config/demo/)"
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -241,6 +292,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db.parent.mkdir(parents=True, exist_ok=True)
     db.unlink(missing_ok=True)  # the demo always starts from a clean store
     store = Store(f"sqlite:///{db}")
+    # The demo is offline by design: no .env, no tracker credentials.
     settings = Settings(_env_file=None, database_url=store.url)  # type: ignore[call-arg]
     code = _sync(loaded, settings, store, as_of=args.as_of, quiet=True)
     if code:
@@ -248,10 +300,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     now = _now()
     for client in loaded.config.clients:
         state = service.client_state(loaded, client, store, as_of=args.as_of, now=now)
-        for audience in ("internal", "client"):
-            doc = build_digest(loaded, client, store, state, audience, now)  # type: ignore[arg-type]
-            print(f"\n##### {client.name}: {audience} digest "
-                  f"(Slack channel {client.internal_channel if audience == 'internal' else client.client_channel})\n")
+        audiences: tuple[tuple[Audience, str], ...] = (
+            ("internal", client.internal_channel),
+            ("client", client.client_channel),
+        )
+        for audience, channel in audiences:
+            doc = build_digest(loaded, client, store, state, audience, now)
+            print(f"\n##### {client.name}: {audience} digest (for Slack channel {channel})\n")
             print(text.digest_text(doc))
     print(f"\nState stored in {store.location} (SQLite; as of {args.as_of}).")
     return 0
@@ -269,4 +324,3 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "digest": cmd_digest,
     "run": cmd_run,
 }
-

@@ -126,8 +126,9 @@ class Client(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as "
-                             "'America/Chicago')") from exc
+            raise ValueError(
+                f"unknown timezone {value!r} (use an IANA name such as 'America/Chicago')"
+            ) from exc
         return value
 
     @property
@@ -173,8 +174,14 @@ def load_config(path: Path) -> LoadedConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([f"{path}: config file not found (pass --config or set "
-                           "SYNCBOT_CONFIG; see config/syncbot.example.toml)"]) from None
+        raise ConfigError(
+            [
+                (
+                    f"{path}: config file not found (pass --config or set "
+                    "SYNCBOT_CONFIG; see config/syncbot.example.toml)"
+                )
+            ]
+        ) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read config file: {exc.strerror}"]) from exc
     except UnicodeDecodeError:
@@ -217,10 +224,14 @@ def _semantic_problems(config: Config, path: Path) -> Iterable[str]:
     yield from _duplicates([c.id for c in config.clients], "clients[{}].id", "client id")
     for ci, client in enumerate(config.clients):
         where = f"clients[{ci}]"
-        yield from _duplicates([m.id for m in client.milestones],
-                               where + ".milestones[{}].id", "milestone id")
-        yield from _duplicates([s.name for s in client.sources],
-                               where + ".sources[{}]", "source (same kind and target)")
+        yield from _duplicates(
+            [m.id for m in client.milestones], where + ".milestones[{}].id", "milestone id"
+        )
+        yield from _duplicates(
+            [s.name for s in client.sources],
+            where + ".sources[{}]",
+            "source (same kind and target)",
+        )
         trackers = {s.tracker for s in client.sources}
         for si, source in enumerate(client.sources):
             yield from _source_problems(source, f"{where}.sources[{si}]", path)
@@ -228,19 +239,25 @@ def _semantic_problems(config: Config, path: Path) -> Iterable[str]:
             key = f"{where}.milestones[{mi}].match"
             chosen = [k for k in MATCH_KEYS if getattr(milestone.match, k) is not None]
             if len(chosen) != 1:
-                yield (f"{key}: give exactly one of {', '.join(MATCH_KEYS)}"
-                       f" (got {', '.join(chosen) or 'none'})")
+                yield (
+                    f"{key}: give exactly one of {', '.join(MATCH_KEYS)}"
+                    f" (got {', '.join(chosen) or 'none'})"
+                )
                 continue
             if chosen[0] in JIRA_MATCH_KEYS and "jira" not in trackers:
                 yield f"{key}.{chosen[0]}: matches Jira tickets but this client has no Jira source"
             if chosen[0] in LINEAR_MATCH_KEYS and "linear" not in trackers:
-                yield (f"{key}.{chosen[0]}: matches Linear tickets but this client has no "
-                       "Linear source")
+                yield (
+                    f"{key}.{chosen[0]}: matches Linear tickets but this client has no "
+                    "Linear source"
+                )
         if client.phases is not None:
             for mi, milestone in enumerate(client.milestones):
                 if milestone.phase not in client.phases:
-                    yield (f"{where}.milestones[{mi}].phase: {milestone.phase!r} is not in "
-                           f"{where}.phases")
+                    yield (
+                        f"{where}.milestones[{mi}].phase: {milestone.phase!r} is not in "
+                        f"{where}.phases"
+                    )
 
 
 def _source_problems(source: Source, key: str, config_path: Path) -> Iterable[str]:
@@ -257,12 +274,12 @@ def _source_problems(source: Source, key: str, config_path: Path) -> Iterable[st
         yield f"{key}.path: only for the *-export kinds, not {source.kind!r}"
     if source.kind == "jira":
         if not (source.project or source.jql):
-            yield f"{key}: kind 'jira' needs project = \"KEY\" or jql = \"...\""
+            yield f'{key}: kind \'jira\' needs project = "KEY" or jql = "..."'
         if source.team:
             yield f"{key}.team: not used by kind 'jira' (Linear only)"
     else:
         if not (source.project or source.team):
-            yield f"{key}: kind 'linear' needs project = \"Name\" and/or team = \"KEY\""
+            yield f'{key}: kind \'linear\' needs project = "Name" and/or team = "KEY"'
         if source.jql:
             yield f"{key}.jql: not used by kind 'linear' (Jira only)"
 
@@ -287,8 +304,10 @@ def _describe_validation(exc: ValidationError, raw: Any) -> list[str]:
         if kind == "extra_forbidden":
             message = "unknown key"
             if isinstance(last, str) and SECRET_HINT.search(last):
-                message += ("; secrets never go in the config file: set them in the "
-                            "environment or .env (SYNCBOT_*)")
+                message += (
+                    "; secrets never go in the config file: set them in the "
+                    "environment or .env (SYNCBOT_*)"
+                )
             elif len(loc) >= 2 and loc[-2] == "match":
                 message += f" (match takes one of: {', '.join(MATCH_KEYS)})"
         elif kind == "missing":
@@ -296,7 +315,7 @@ def _describe_validation(exc: ValidationError, raw: Any) -> list[str]:
         elif kind == "literal_error":
             expected = error.get("ctx", {}).get("expected", "")
             message = f"must be one of {expected}: got {value!r}"
-        elif kind.startswith("date_") or kind.startswith("datetime_"):
+        elif kind.startswith(("date_", "datetime_")):
             message = f"not a valid date (YYYY-MM-DD): got {value!r}"
         elif kind == "string_pattern_mismatch":
             message = f"must match {error.get('ctx', {}).get('pattern')}: got {value!r}"
@@ -344,7 +363,8 @@ def _describe_toml_error(text: str, exc: tomllib.TOMLDecodeError) -> str:
                 if other.startswith(name + "."):
                     del counters[other]
         table = ".".join(
-            f"{part}[{counters[prefix]}]" if (prefix := ".".join(parts[: i + 1])) in counters
+            f"{part}[{counters[prefix]}]"
+            if (prefix := ".".join(parts[: i + 1])) in counters
             else part
             for i, part in enumerate(parts)
         )

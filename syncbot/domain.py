@@ -7,6 +7,7 @@ into `ClientState`. Nothing here does I/O or reads the clock.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -78,7 +79,7 @@ class Ticket:
     def is_done(self) -> bool:
         return self.progress is Progress.DONE
 
-    def has_label(self, wanted: tuple[str, ...] | list[str]) -> bool:
+    def has_label(self, wanted: Iterable[str]) -> bool:
         """Labels compare case-insensitively: trackers and people disagree on case."""
         mine = {label.casefold() for label in self.labels}
         return any(w.casefold() in mine for w in wanted)

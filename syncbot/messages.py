@@ -32,8 +32,9 @@ def quoted_list(items: Sequence[str]) -> str:
     return ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
 
 
-def impact_statement(milestones: Sequence[str], summary: str, since: dt.date,
-                     days_blocked: int) -> str:
+def impact_statement(
+    milestones: Sequence[str], summary: str, since: dt.date, days_blocked: int
+) -> str:
     tail = f"blocked since {since.isoformat()} ({plural(days_blocked, 'day')})."
     if not milestones:
         return f"'{summary}' is still open — {tail}"
@@ -41,22 +42,25 @@ def impact_statement(milestones: Sequence[str], summary: str, since: dt.date,
 
 
 def scope_creep(milestone: str, keys: Sequence[str], baseline: dt.date) -> str:
-    return (f"{plural(len(keys), 'ticket')} added to '{milestone}' after the "
-            f"{baseline.isoformat()} baseline without a change-order label: {', '.join(keys)}")
+    return (
+        f"{plural(len(keys), 'ticket')} added to '{milestone}' after the "
+        f"{baseline.isoformat()} baseline without a change-order label: {', '.join(keys)}"
+    )
 
 
 def forecast_moved(milestone: str, old: dt.date | None, new: dt.date | None) -> str:
-    return (f"Forecast for '{milestone}' moved from {_d(old)} to {_d(new)} since the last "
-            "digest.")
+    return f"Forecast for '{milestone}' moved from {_d(old)} to {_d(new)} since the last digest."
 
 
 def skipped_at_risk(milestone: str, old: dt.date | None, new: dt.date | None) -> str:
-    return (f"'{milestone}' went from on track straight to delayed since the last digest "
-            f"(skipped at-risk): forecast {_d(old)} -> {_d(new)}.")
+    return (
+        f"'{milestone}' went from on track straight to delayed since the last digest "
+        f"(skipped at-risk): forecast {_d(old)} -> {_d(new)}."
+    )
 
 
 def phase_gate(milestone: str, phase: str, previous: str) -> str:
-    return (f"Work on '{milestone}' ({phase}) started before '{previous}' was signed off.")
+    return f"Work on '{milestone}' ({phase}) started before '{previous}' was signed off."
 
 
 def stale_source(label: str, last_success: dt.datetime | None, now: dt.datetime) -> str:

@@ -133,8 +133,9 @@ class Store:
             self.engine: Engine = create_engine(url)
             Base.metadata.create_all(self.engine)
         except (SQLAlchemyError, ModuleNotFoundError) as exc:
-            raise StoreError(f"cannot open the state database {parsed!r}: "
-                             f"{str(exc).splitlines()[0]}") from exc
+            raise StoreError(
+                f"cannot open the state database {parsed!r}: {str(exc).splitlines()[0]}"
+            ) from exc
 
     @property
     def location(self) -> str:
@@ -156,28 +157,52 @@ class Store:
 
     # -- tickets and sources ------------------------------------------------------------
 
-    def save_tickets(self, client_id: str, source: str, tickets: Iterable[Ticket], *,
-                     complete: bool, cursor: str | None, at: dt.datetime) -> int:
+    def save_tickets(
+        self,
+        client_id: str,
+        source: str,
+        tickets: Iterable[Ticket],
+        *,
+        complete: bool,
+        cursor: str | None,
+        at: dt.datetime,
+    ) -> int:
         """Merge (or, when `complete`, replace) a source's tickets and mark it synced."""
         tickets = list(tickets)
         with self.session() as session:
-            held = {row.key: row for row in session.scalars(
-                select(TicketRow).where(TicketRow.client_id == client_id,
-                                        TicketRow.source == source))}
+            held = {
+                row.key: row
+                for row in session.scalars(
+                    select(TicketRow).where(
+                        TicketRow.client_id == client_id, TicketRow.source == source
+                    )
+                )
+            }
             for ticket in tickets:
                 row = held.get(ticket.key)
                 data = ticket_to_json(ticket)
                 if row is None:
-                    session.add(TicketRow(client_id=client_id, source=source, key=ticket.key,
-                                          updated=ticket.updated, data=data))
+                    session.add(
+                        TicketRow(
+                            client_id=client_id,
+                            source=source,
+                            key=ticket.key,
+                            updated=ticket.updated,
+                            data=data,
+                        )
+                    )
                 elif row.data != data:
                     row.updated, row.data = ticket.updated, data
             if complete:
                 gone = set(held) - {t.key for t in tickets}
                 if gone:
-                    session.execute(delete(TicketRow).where(
-                        TicketRow.client_id == client_id, TicketRow.source == source,
-                        TicketRow.key.in_(gone)))
+                    session.execute(
+                        delete(TicketRow).where(
+                            TicketRow.client_id == client_id,
+                            TicketRow.source == source,
+                            TicketRow.key.in_(gone),
+                        )
+                    )
             record = self._source_row(session, client_id, source)
             record.last_attempt = record.last_success = at
             record.last_error = None
@@ -186,8 +211,13 @@ class Store:
             if cursor and (record.cursor is None or cursor > record.cursor or complete):
                 record.cursor = cursor
             session.flush()
-            count = len(session.scalars(select(TicketRow.key).where(
-                TicketRow.client_id == client_id, TicketRow.source == source)).all())
+            count = len(
+                session.scalars(
+                    select(TicketRow.key).where(
+                        TicketRow.client_id == client_id, TicketRow.source == source
+                    )
+                ).all()
+            )
             record.tickets = count
             return count
 
@@ -200,17 +230,29 @@ class Store:
 
     def tickets(self, client_id: str, sources: Iterable[str]) -> list[Ticket]:
         with self.session() as session:
-            rows = session.scalars(select(TicketRow).where(
-                TicketRow.client_id == client_id, TicketRow.source.in_(list(sources)))
-                .order_by(TicketRow.source, TicketRow.key))
+            rows = session.scalars(
+                select(TicketRow)
+                .where(TicketRow.client_id == client_id, TicketRow.source.in_(list(sources)))
+                .order_by(TicketRow.source, TicketRow.key)
+            )
             return [ticket_from_json(row.data) for row in rows]
 
     def source_records(self, client_id: str) -> dict[str, SourceRecord]:
         with self.session() as session:
             rows = session.scalars(select(SourceRow).where(SourceRow.client_id == client_id))
-            return {row.source: SourceRecord(
-                row.client_id, row.source, row.cursor, row.last_attempt, row.last_success,
-                row.last_full, row.last_error, row.tickets) for row in rows}
+            return {
+                row.source: SourceRecord(
+                    row.client_id,
+                    row.source,
+                    row.cursor,
+                    row.last_attempt,
+                    row.last_success,
+                    row.last_full,
+                    row.last_error,
+                    row.tickets,
+                )
+                for row in rows
+            }
 
     @staticmethod
     def _source_row(session: Session, client_id: str, source: str) -> SourceRow:
@@ -222,25 +264,47 @@ class Store:
 
     # -- computed state history ---------------------------------------------------------
 
-    def save_snapshot(self, client_id: str, as_of: dt.date,
-                      milestones: Iterable[MilestoneSnapshot], at: dt.datetime) -> None:
+    def save_snapshot(
+        self,
+        client_id: str,
+        as_of: dt.date,
+        milestones: Iterable[MilestoneSnapshot],
+        at: dt.datetime,
+    ) -> None:
         with self.session() as session:
-            session.execute(delete(SnapshotRow).where(
-                SnapshotRow.client_id == client_id, SnapshotRow.as_of == as_of))
+            session.execute(
+                delete(SnapshotRow).where(
+                    SnapshotRow.client_id == client_id, SnapshotRow.as_of == as_of
+                )
+            )
             for m in milestones:
-                session.add(SnapshotRow(client_id=client_id, as_of=as_of,
-                                        milestone_id=m.milestone_id, forecast=m.forecast,
-                                        actual=m.actual, status=m.status, computed_at=at))
+                session.add(
+                    SnapshotRow(
+                        client_id=client_id,
+                        as_of=as_of,
+                        milestone_id=m.milestone_id,
+                        forecast=m.forecast,
+                        actual=m.actual,
+                        status=m.status,
+                        computed_at=at,
+                    )
+                )
 
     def snapshots(self, client_id: str) -> dict[dt.date, list[MilestoneSnapshot]]:
         """All recorded states of a client's milestones, by as-of date, oldest first."""
         out: dict[dt.date, list[MilestoneSnapshot]] = {}
         with self.session() as session:
-            rows = session.scalars(select(SnapshotRow).where(SnapshotRow.client_id == client_id)
-                                   .order_by(SnapshotRow.as_of, SnapshotRow.milestone_id))
+            rows = session.scalars(
+                select(SnapshotRow)
+                .where(SnapshotRow.client_id == client_id)
+                .order_by(SnapshotRow.as_of, SnapshotRow.milestone_id)
+            )
             for row in rows:
-                out.setdefault(row.as_of, []).append(MilestoneSnapshot(
-                    row.milestone_id, row.as_of, row.forecast, row.actual, row.status))
+                out.setdefault(row.as_of, []).append(
+                    MilestoneSnapshot(
+                        row.milestone_id, row.as_of, row.forecast, row.actual, row.status
+                    )
+                )
         return out
 
     # -- installation -------------------------------------------------------------------

@@ -21,8 +21,9 @@ from syncbot.errors import DataError
 class ExportSource:
     """Reads every page file on each fetch; duplicates across pages keep the latest update."""
 
-    def __init__(self, name: str, kind: str, files: list[Path],
-                 translate: Callable[[Any], Ticket]) -> None:
+    def __init__(
+        self, name: str, kind: str, files: list[Path], translate: Callable[[Any], Ticket]
+    ) -> None:
         self.name = name
         self.kind = kind
         self.files = files
@@ -83,18 +84,19 @@ class ExportSource:
         connection = (data.get("data") or {}).get("issues") if isinstance(data, dict) else None
         nodes = connection.get("nodes") if isinstance(connection, dict) else None
         if not isinstance(nodes, list):
-            raise DataError(f"{path}: not a Linear issues response "
-                            "(expected data.issues.nodes)")
+            raise DataError(f"{path}: not a Linear issues response (expected data.issues.nodes)")
         return nodes
 
 
-def jira_export(name: str, files: list[Path], *, excluded_resolutions: list[str],
-                epic_link_field: str | None) -> ExportSource:
+def jira_export(
+    name: str, files: list[Path], *, excluded_resolutions: list[str], epic_link_field: str | None
+) -> ExportSource:
     epic_fields = (epic_link_field,) if epic_link_field else jira.DEFAULT_EPIC_LINK_FIELDS
 
     def translate(raw: Any) -> Ticket:
-        return jira.to_ticket(raw, excluded_resolutions=excluded_resolutions,
-                              epic_link_fields=epic_fields)
+        return jira.to_ticket(
+            raw, excluded_resolutions=excluded_resolutions, epic_link_fields=epic_fields
+        )
 
     return ExportSource(name, "jira-export", files, translate)
 

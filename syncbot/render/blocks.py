@@ -47,12 +47,13 @@ def digest_messages(doc: DigestDoc) -> list[SlackMessage]:
     ]
     for section in doc.sections:
         blocks.append(DividerBlock())
-        for chunk in _chunks([f"*{escape(section.heading)}*"] +
-                             [f"• {escape(line)}" for line in section.lines]):
+        for chunk in _chunks(
+            [f"*{escape(section.heading)}*"] + [f"• {escape(line)}" for line in section.lines]
+        ):
             blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
     messages = []
     for start in range(0, len(blocks), MAX_BLOCKS):
-        part = blocks[start:start + MAX_BLOCKS]
+        part = blocks[start : start + MAX_BLOCKS]
         suffix = "" if start == 0 else f" (continued, part {start // MAX_BLOCKS + 1})"
         messages.append(SlackMessage(text=doc.title + suffix, blocks=part))
     for message in messages:

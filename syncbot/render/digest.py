@@ -62,36 +62,64 @@ def internal_digest(state: ClientState, since: dt.date, now: dt.datetime) -> Dig
         owner = d.owner or "unassigned"
         if d.owner_email:
             owner += f" <{d.owner_email}>"
-        line = (f"{d.key} {d.summary} — owner {owner}, due {_due(d.due, d.overdue)}, "
-                f"blocks {', '.join(d.blocks) or 'no milestone'}. {d.impact_statement}")
+        line = (
+            f"{d.key} {d.summary} — owner {owner}, due {_due(d.due, d.overdue)}, "
+            f"blocks {', '.join(d.blocks) or 'no milestone'}. {d.impact_statement}"
+        )
         if d.url:
             line += f" {d.url}"
         needed.append(line)
-    changes = [w.message for w in state.warnings
-               if w.kind in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)]
-    changes += [_slip(m.name, m.planned, m.forecast, _reasons_internal(m.late_tickets,
-                                                                         m.blocked_by))
-                for m in state.milestones if _slipping(m.forecast, m.planned, m.status)]
+    changes = [
+        w.message
+        for w in state.warnings
+        if w.kind in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
+    ]
+    changes += [
+        _slip(m.name, m.planned, m.forecast, _reasons_internal(m.late_tickets, m.blocked_by))
+        for m in state.milestones
+        if _slipping(m.forecast, m.planned, m.status)
+    ]
     sections = [
         Section("Milestones", tuple(milestone_lines) or ("No milestones configured.",)),
-        Section(f"Completed since {since.isoformat()}", _completed(
-            [(m.name, m.actual) for m in state.milestones], since, state.as_of)),
-        Section("In progress", _in_progress(
-            [(m.name, m.status, m.forecast, m.tickets_done, m.tickets_total, m.started)
-             for m in state.milestones])),
+        Section(
+            f"Completed since {since.isoformat()}",
+            _completed([(m.name, m.actual) for m in state.milestones], since, state.as_of),
+        ),
+        Section(
+            "In progress",
+            _in_progress(
+                [
+                    (m.name, m.status, m.forecast, m.tickets_done, m.tickets_total, m.started)
+                    for m in state.milestones
+                ]
+            ),
+        ),
         Section("Needed from the client", tuple(needed) or ("Nothing is waiting on the client.",)),
         Section("Date changes", tuple(changes) or ("No forecast dates moved.",)),
-        Section("Warnings", tuple(f"[{w.kind.value}] {w.message}" for w in state.warnings
-                                  if w.kind not in (WarningKind.FORECAST_MOVED,
-                                                    WarningKind.SKIPPED_AT_RISK))
-                or ("None.",)),
+        Section(
+            "Warnings",
+            tuple(
+                f"[{w.kind.value}] {w.message}"
+                for w in state.warnings
+                if w.kind not in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
+            )
+            or ("None.",),
+        ),
     ]
-    return DigestDoc(state.client_id, "internal", state.as_of, since,
-                     f"{state.client_name} — internal digest, {state.as_of.isoformat()}",
-                     _summary(state.spi, [m.status.value for m in state.milestones],
-                              sum(d.overdue for d in state.dependencies),
-                              _freshness(state, now)),
-                     tuple(sections))
+    return DigestDoc(
+        state.client_id,
+        "internal",
+        state.as_of,
+        since,
+        f"{state.client_name} — internal digest, {state.as_of.isoformat()}",
+        _summary(
+            state.spi,
+            [m.status.value for m in state.milestones],
+            sum(d.overdue for d in state.dependencies),
+            _freshness(state, now),
+        ),
+        tuple(sections),
+    )
 
 
 def client_digest(view: ClientView, since: dt.date, freshness: str = "") -> DigestDoc:
@@ -105,29 +133,59 @@ def client_digest(view: ClientView, since: dt.date, freshness: str = "") -> Dige
         f"{d.impact_statement}"
         for d in view.dependencies
     )
-    changes = [w.message for w in view.warnings
-               if w.kind in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)]
+    changes = [
+        w.message
+        for w in view.warnings
+        if w.kind in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
+    ]
     for m in view.milestones:
         if _slipping(m.forecast, m.planned, Status(m.status)):
             waiting = [deps[i].summary for i in m.blocked_by if i in deps]
-            reason = (f"waiting on {messages.quoted_list(waiting)}" if waiting
-                      else "remaining work is taking longer than planned")
+            reason = (
+                f"waiting on {messages.quoted_list(waiting)}"
+                if waiting
+                else "remaining work is taking longer than planned"
+            )
             changes.append(_slip(m.name, m.planned, m.forecast, reason))
     sections = (
         Section("Milestones", milestone_lines or ("No milestones yet.",)),
-        Section(f"Completed since {since.isoformat()}", _completed(
-            [(m.name, m.actual) for m in view.milestones], since, view.as_of)),
-        Section("In progress", _in_progress(
-            [(m.name, Status(m.status), m.forecast, m.tickets_done, m.tickets_total, m.started)
-             for m in view.milestones])),
+        Section(
+            f"Completed since {since.isoformat()}",
+            _completed([(m.name, m.actual) for m in view.milestones], since, view.as_of),
+        ),
+        Section(
+            "In progress",
+            _in_progress(
+                [
+                    (
+                        m.name,
+                        Status(m.status),
+                        m.forecast,
+                        m.tickets_done,
+                        m.tickets_total,
+                        m.started,
+                    )
+                    for m in view.milestones
+                ]
+            ),
+        ),
         Section("What we need from you", needed or ("Nothing is waiting on you right now.",)),
         Section("Date changes", tuple(changes) or ("No dates changed.",)),
     )
-    return DigestDoc(view.client_id, "client", view.as_of, since,
-                     f"{view.client_name} — project update, {view.as_of.isoformat()}",
-                     _summary(view.spi, [m.status for m in view.milestones],
-                              sum(d.overdue for d in view.dependencies), freshness),
-                     sections)
+    return DigestDoc(
+        view.client_id,
+        "client",
+        view.as_of,
+        since,
+        f"{view.client_name} — project update, {view.as_of.isoformat()}",
+        _summary(
+            view.spi,
+            [m.status for m in view.milestones],
+            sum(d.overdue for d in view.dependencies),
+            freshness,
+        ),
+        sections,
+    )
 
 
 def freshness_line(state: ClientState, now: dt.datetime) -> str:
@@ -136,8 +194,7 @@ def freshness_line(state: ClientState, now: dt.datetime) -> str:
 
 
 def _freshness(state: ClientState, now: dt.datetime) -> str:
-    stale = [messages.stale_source(s.label, s.last_success, now) for s in state.sources
-             if s.stale]
+    stale = [messages.stale_source(s.label, s.last_success, now) for s in state.sources if s.stale]
     return " ".join(stale)
 
 
@@ -148,8 +205,11 @@ def _summary(spi: float | None, statuses: Sequence[str], overdue: int, freshness
         if count:
             parts.append(f"{count} {messages.STATUS_LABEL[status].lower()}")
     if overdue:
-        parts.append(messages.plural(overdue, "overdue client dependency").replace(
-            "dependencys", "dependencies"))
+        parts.append(
+            messages.plural(overdue, "overdue client dependency").replace(
+                "dependencys", "dependencies"
+            )
+        )
     text = " · ".join(parts)
     return f"{text}. {freshness}" if freshness else text
 
@@ -177,8 +237,10 @@ def _slipping(forecast: dt.date | None, planned: dt.date, status: Status) -> boo
 def _slip(name: str, planned: dt.date, forecast: dt.date | None, reason: str) -> str:
     assert forecast is not None
     late = (forecast - planned).days
-    return (f"'{name}' now expected {forecast.isoformat()} instead of {planned.isoformat()} "
-            f"({messages.plural(late, 'day')} late): {reason}.")
+    return (
+        f"'{name}' now expected {forecast.isoformat()} instead of {planned.isoformat()} "
+        f"({messages.plural(late, 'day')} late): {reason}."
+    )
 
 
 def _reasons_internal(late: Sequence[str], blocked_by: Sequence[str]) -> str:
@@ -190,15 +252,20 @@ def _reasons_internal(late: Sequence[str], blocked_by: Sequence[str]) -> str:
     return "; ".join(reasons) or "open tickets are due after the planned date"
 
 
-def _completed(items: Sequence[tuple[str, dt.date | None]], since: dt.date,
-               as_of: dt.date) -> tuple[str, ...]:
-    lines = tuple(f"{name} — delivered {actual.isoformat()}" for name, actual in items
-                  if actual is not None and since < actual <= as_of)
+def _completed(
+    items: Sequence[tuple[str, dt.date | None]], since: dt.date, as_of: dt.date
+) -> tuple[str, ...]:
+    lines = tuple(
+        f"{name} — delivered {actual.isoformat()}"
+        for name, actual in items
+        if actual is not None and since < actual <= as_of
+    )
     return lines or ("No milestones completed in this period.",)
 
 
-def _in_progress(items: Sequence[tuple[str, Status, dt.date | None, int, int, bool]]
-                 ) -> tuple[str, ...]:
+def _in_progress(
+    items: Sequence[tuple[str, Status, dt.date | None, int, int, bool]],
+) -> tuple[str, ...]:
     lines = tuple(
         f"{name}: {done} of {total} tasks done, forecast "
         f"{forecast.isoformat() if forecast else '-'} ({messages.STATUS_LABEL[status].lower()})"

@@ -87,18 +87,32 @@ def client_view(state: ClientState, opaque: OpaqueId) -> ClientView:
         stale=state.stale,
         milestones=tuple(
             ClientMilestone(
-                id=m.id, name=m.name, phase=m.phase, planned=m.planned, forecast=m.forecast,
-                actual=m.actual, status=m.status.value, owner=m.owner,
-                tickets_total=m.tickets_total, tickets_done=m.tickets_done, started=m.started,
+                id=m.id,
+                name=m.name,
+                phase=m.phase,
+                planned=m.planned,
+                forecast=m.forecast,
+                actual=m.actual,
+                status=m.status.value,
+                owner=m.owner,
+                tickets_total=m.tickets_total,
+                tickets_done=m.tickets_done,
+                started=m.started,
                 blocked_by=tuple(opaque(k) for k in m.blocked_by),
             )
             for m in state.milestones
         ),
         dependencies=tuple(
             ClientDependency(
-                id=opaque(d.key), summary=d.summary, owner=d.owner, due=d.due,
-                blocked_since=d.blocked_since, days_blocked=d.days_blocked, blocks=d.blocks,
-                impact_statement=d.impact_statement, overdue=d.overdue,
+                id=opaque(d.key),
+                summary=d.summary,
+                owner=d.owner,
+                due=d.due,
+                blocked_since=d.blocked_since,
+                days_blocked=d.days_blocked,
+                blocks=d.blocks,
+                impact_statement=d.impact_statement,
+                overdue=d.overdue,
             )
             for d in state.dependencies
         ),
@@ -120,14 +134,39 @@ def status_document(state: ClientState, audience: Audience, opaque: OpaqueId) ->
             "as_of": _d(view.as_of),
             "spi": view.spi,
             "stale": view.stale,
-            "milestones": [_milestone(m.id, m.name, m.phase, m.planned, m.forecast, m.actual,
-                                      m.status, m.owner, m.tickets_total, m.tickets_done,
-                                      m.blocked_by) for m in view.milestones],
-            "dependencies": [_dependency(d.id, d.summary, d.owner, d.due, d.blocked_since,
-                                         d.days_blocked, d.blocks, d.impact_statement)
-                             for d in view.dependencies],
-            "warnings": [{"kind": w.kind, "milestone": w.milestone, "message": w.message}
-                         for w in view.warnings],
+            "milestones": [
+                _milestone(
+                    m.id,
+                    m.name,
+                    m.phase,
+                    m.planned,
+                    m.forecast,
+                    m.actual,
+                    m.status,
+                    m.owner,
+                    m.tickets_total,
+                    m.tickets_done,
+                    m.blocked_by,
+                )
+                for m in view.milestones
+            ],
+            "dependencies": [
+                _dependency(
+                    d.id,
+                    d.summary,
+                    d.owner,
+                    d.due,
+                    d.blocked_since,
+                    d.days_blocked,
+                    d.blocks,
+                    d.impact_statement,
+                )
+                for d in view.dependencies
+            ],
+            "warnings": [
+                {"kind": w.kind, "milestone": w.milestone, "message": w.message}
+                for w in view.warnings
+            ],
         }
     return {
         "client": state.client_id,
@@ -135,31 +174,90 @@ def status_document(state: ClientState, audience: Audience, opaque: OpaqueId) ->
         "as_of": _d(state.as_of),
         "spi": state.spi,
         "stale": state.stale,
-        "milestones": [_milestone(m.id, m.name, m.phase, m.planned, m.forecast, m.actual,
-                                  m.status.value, m.owner, m.tickets_total, m.tickets_done,
-                                  m.blocked_by) for m in state.milestones],
-        "dependencies": [_dependency(d.key, d.summary, d.owner, d.due, d.blocked_since,
-                                     d.days_blocked, d.blocks, d.impact_statement)
-                         for d in state.dependencies],
-        "warnings": [{"kind": w.kind.value, "milestone": w.milestone, "message": w.message}
-                     for w in state.warnings],
+        "milestones": [
+            _milestone(
+                m.id,
+                m.name,
+                m.phase,
+                m.planned,
+                m.forecast,
+                m.actual,
+                m.status.value,
+                m.owner,
+                m.tickets_total,
+                m.tickets_done,
+                m.blocked_by,
+            )
+            for m in state.milestones
+        ],
+        "dependencies": [
+            _dependency(
+                d.key,
+                d.summary,
+                d.owner,
+                d.due,
+                d.blocked_since,
+                d.days_blocked,
+                d.blocks,
+                d.impact_statement,
+            )
+            for d in state.dependencies
+        ],
+        "warnings": [
+            {"kind": w.kind.value, "milestone": w.milestone, "message": w.message}
+            for w in state.warnings
+        ],
     }
 
 
-def _milestone(id_: str, name: str, phase: str, planned: dt.date, forecast: dt.date | None,
-               actual: dt.date | None, status: str, owner: str, total: int, done: int,
-               blocked_by: tuple[str, ...]) -> dict[str, Any]:
-    return {"id": id_, "name": name, "phase": phase, "planned": _d(planned),
-            "forecast": _d(forecast), "actual": _d(actual), "status": status, "owner": owner,
-            "tickets_total": total, "tickets_done": done, "blocked_by": list(blocked_by)}
+def _milestone(
+    id_: str,
+    name: str,
+    phase: str,
+    planned: dt.date,
+    forecast: dt.date | None,
+    actual: dt.date | None,
+    status: str,
+    owner: str,
+    total: int,
+    done: int,
+    blocked_by: tuple[str, ...],
+) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "name": name,
+        "phase": phase,
+        "planned": _d(planned),
+        "forecast": _d(forecast),
+        "actual": _d(actual),
+        "status": status,
+        "owner": owner,
+        "tickets_total": total,
+        "tickets_done": done,
+        "blocked_by": list(blocked_by),
+    }
 
 
-def _dependency(id_: str, summary: str, owner: str | None, due: dt.date | None,
-                since: dt.date, days_blocked: int, blocks: tuple[str, ...],
-                impact: str) -> dict[str, Any]:
-    return {"id": id_, "summary": summary, "owner": owner, "due": _d(due),
-            "blocked_since": _d(since), "days_blocked": days_blocked, "blocks": list(blocks),
-            "impact_statement": impact}
+def _dependency(
+    id_: str,
+    summary: str,
+    owner: str | None,
+    due: dt.date | None,
+    since: dt.date,
+    days_blocked: int,
+    blocks: tuple[str, ...],
+    impact: str,
+) -> dict[str, Any]:
+    return {
+        "id": id_,
+        "summary": summary,
+        "owner": owner,
+        "due": _d(due),
+        "blocked_since": _d(since),
+        "days_blocked": days_blocked,
+        "blocks": list(blocks),
+        "impact_statement": impact,
+    }
 
 
 def _d(value: dt.date | None) -> str | None:

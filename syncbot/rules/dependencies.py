@@ -18,8 +18,7 @@ def is_dependency(ticket: Ticket, labels: Sequence[str]) -> bool:
 def blocked_since(ticket: Ticket, keywords: Sequence[str], tz: ZoneInfo) -> dt.date:
     """When the ticket last entered a blocked/waiting status, else when it was created."""
     wanted = [k.casefold() for k in keywords]
-    entered = [c.at for c in ticket.history
-               if any(k in c.to_status.casefold() for k in wanted)]
+    entered = [c.at for c in ticket.history if any(k in c.to_status.casefold() for k in wanted)]
     return local_date(max(entered) if entered else ticket.created, tz)
 
 
@@ -57,22 +56,26 @@ def dependencies(
         if not is_dependency(ticket, labels):
             continue
         held_up = blocked_by_dep.get(ticket.key, set()) | {ticket.key}
-        blocks = tuple(mid for mid, members in membership.items()
-                       if any(t.key in held_up for t in members))
+        blocks = tuple(
+            mid for mid, members in membership.items() if any(t.key in held_up for t in members)
+        )
         since = blocked_since(ticket, blocked_keywords, tz)
         days_blocked = (as_of - since).days
-        out.append(DependencyState(
-            key=ticket.key,
-            summary=ticket.title,
-            owner=ticket.assignee_name,
-            owner_email=ticket.assignee_email,
-            due=ticket.due,
-            blocked_since=since,
-            days_blocked=days_blocked,
-            blocks=blocks,
-            impact_statement=messages.impact_statement(
-                [names[m] for m in blocks], ticket.title, since, days_blocked),
-            overdue=ticket.due is not None and ticket.due < as_of,
-            url=ticket.url,
-        ))
+        out.append(
+            DependencyState(
+                key=ticket.key,
+                summary=ticket.title,
+                owner=ticket.assignee_name,
+                owner_email=ticket.assignee_email,
+                due=ticket.due,
+                blocked_since=since,
+                days_blocked=days_blocked,
+                blocks=blocks,
+                impact_statement=messages.impact_statement(
+                    [names[m] for m in blocks], ticket.title, since, days_blocked
+                ),
+                overdue=ticket.due is not None and ticket.due < as_of,
+                url=ticket.url,
+            )
+        )
     return sorted(out, key=lambda d: (d.due or dt.date.max, d.key))

@@ -19,8 +19,11 @@ def matches(ticket: Ticket, key: str, value: str) -> bool:
     if key == "component":
         return ticket.tracker == "jira" and value in ticket.components
     if key == "linear_milestone":
-        return ticket.tracker == "linear" and ticket.linear_milestone is not None and \
-            ticket.linear_milestone.casefold() == value.casefold()
+        return (
+            ticket.tracker == "linear"
+            and ticket.linear_milestone is not None
+            and ticket.linear_milestone.casefold() == value.casefold()
+        )
     raise ValueError(f"unknown match key {key!r}")
 
 

@@ -21,8 +21,12 @@ def actual_date(tickets: Sequence[Ticket], tz: ZoneInfo) -> dt.date | None:
     return max(local_date(t.completed or t.updated, tz) for t in tickets)
 
 
-def forecast(planned: dt.date, open_tickets: Sequence[Ticket],
-             blockers: Sequence[DependencyState], as_of: dt.date) -> dt.date:
+def forecast(
+    planned: dt.date,
+    open_tickets: Sequence[Ticket],
+    blockers: Sequence[DependencyState],
+    as_of: dt.date,
+) -> dt.date:
     """Forecast of an open milestone.
 
     The latest open-ticket due date, where a missing or past due date counts as the as-of

@@ -31,11 +31,17 @@ def compute_state(
     tz = client.tz
     members = {m.id: membership.members(m, tickets) for m in client.milestones}
     names = {m.id: m.name for m in client.milestones}
-    deps = dependencies(tickets, members, names, labels=client.client_dependency_labels,
-                        blocked_keywords=client.blocked_status_keywords, tz=tz, as_of=as_of)
+    deps = dependencies(
+        tickets,
+        members,
+        names,
+        labels=client.client_dependency_labels,
+        blocked_keywords=client.blocked_status_keywords,
+        tz=tz,
+        as_of=as_of,
+    )
     milestones = tuple(
-        milestone_state(m, members[m.id], [d for d in deps if m.id in d.blocks],
-                        as_of=as_of, tz=tz)
+        milestone_state(m, members[m.id], [d for d in deps if m.id in d.blocks], as_of=as_of, tz=tz)
         for m in client.milestones
     )
     found: list[Warning] = []
@@ -44,8 +50,13 @@ def compute_state(
     if signed_off is not None:
         found.extend(warnings.phase_gate(milestones, client.phase_order(), signed_off))
     for m in milestones:
-        creep = warnings.scope_creep(m, members[m.id], baseline=client.baseline,
-                                     change_order_labels=client.change_order_labels, tz=tz)
+        creep = warnings.scope_creep(
+            m,
+            members[m.id],
+            baseline=client.baseline,
+            change_order_labels=client.change_order_labels,
+            tz=tz,
+        )
         if creep:
             found.append(creep)
     found.extend(source_warnings)

@@ -15,22 +15,35 @@ from syncbot.domain import MilestoneState, Status, Ticket, Warning, WarningKind
 from syncbot.rules.dates import local_date
 
 
-def scope_creep(milestone: MilestoneState, tickets: Sequence[Ticket], *,
-                baseline: dt.date | None, change_order_labels: Sequence[str],
-                tz: ZoneInfo) -> Warning | None:
+def scope_creep(
+    milestone: MilestoneState,
+    tickets: Sequence[Ticket],
+    *,
+    baseline: dt.date | None,
+    change_order_labels: Sequence[str],
+    tz: ZoneInfo,
+) -> Warning | None:
     """Tickets created after the client's baseline without a change-order label."""
     if baseline is None:
         return None
-    added = [t.key for t in tickets
-             if local_date(t.created, tz) > baseline and not t.has_label(change_order_labels)]
+    added = [
+        t.key
+        for t in tickets
+        if local_date(t.created, tz) > baseline and not t.has_label(change_order_labels)
+    ]
     if not added:
         return None
-    return Warning(WarningKind.SCOPE_CREEP, milestone.id,
-                   messages.scope_creep(milestone.name, added, baseline), tickets=tuple(added))
+    return Warning(
+        WarningKind.SCOPE_CREEP,
+        milestone.id,
+        messages.scope_creep(milestone.name, added, baseline),
+        tickets=tuple(added),
+    )
 
 
-def honesty(current: Sequence[MilestoneState],
-            reported: Mapping[str, tuple[dt.date | None, str]]) -> list[Warning]:
+def honesty(
+    current: Sequence[MilestoneState], reported: Mapping[str, tuple[dt.date | None, str]]
+) -> list[Warning]:
     """Forecast moves and skipped at-risk since the last posted digest.
 
     `reported` maps milestone id -> (forecast, status) as of that digest. Milestones that were
@@ -44,15 +57,20 @@ def honesty(current: Sequence[MilestoneState],
         if old_status == Status.ON_TRACK and m.status is Status.DELAYED:
             text = messages.skipped_at_risk(m.name, old_forecast, m.forecast)
             out.append(Warning(WarningKind.SKIPPED_AT_RISK, m.id, text, client_message=text))
-        if m.status is not Status.DONE and old_status != Status.DONE and \
-                old_forecast != m.forecast and m.forecast is not None:
+        if (
+            m.status is not Status.DONE
+            and old_status != Status.DONE
+            and old_forecast != m.forecast
+            and m.forecast is not None
+        ):
             text = messages.forecast_moved(m.name, old_forecast, m.forecast)
             out.append(Warning(WarningKind.FORECAST_MOVED, m.id, text, client_message=text))
     return out
 
 
-def phase_gate(milestones: Sequence[MilestoneState], phase_order: Sequence[str],
-               signed_off: set[str]) -> list[Warning]:
+def phase_gate(
+    milestones: Sequence[MilestoneState], phase_order: Sequence[str], signed_off: set[str]
+) -> list[Warning]:
     """A phase's milestones started while the phase before it is not signed off."""
     out = []
     for index, phase in enumerate(phase_order[1:], start=1):
@@ -61,6 +79,9 @@ def phase_gate(milestones: Sequence[MilestoneState], phase_order: Sequence[str],
             continue
         for m in milestones:
             if m.phase == phase and m.started:
-                out.append(Warning(WarningKind.PHASE_GATE, m.id,
-                                   messages.phase_gate(m.name, phase, previous)))
+                out.append(
+                    Warning(
+                        WarningKind.PHASE_GATE, m.id, messages.phase_gate(m.name, phase, previous)
+                    )
+                )
     return out

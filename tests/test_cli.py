@@ -1,0 +1,251 @@
+"""The command line: exit codes, one-line errors, and the commands of SPEC §2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scenario import leaky_scenario
+
+from syncbot.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _err(capsys: pytest.CaptureFixture[str], args: list[str], code: int = 2) -> list[str]:
+    capsys.readouterr()
+    assert main(args) == code
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return captured.err.strip().splitlines()
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SYNCBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    return leaky_scenario(tmp_path / "data")
+
+
+def test_missing_config_file_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    [line] = _err(capsys, ["check", "--config", str(tmp_path / "nope.toml")])
+    assert "nope.toml" in line and "not found" in line
+
+
+def test_config_defaults_to_env_variable(
+    capsys: pytest.CaptureFixture[str], config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYNCBOT_CONFIG", str(config))
+    capsys.readouterr()
+    assert main(["check"]) == 0
+    assert "OK (2 clients, 3 milestones)" in capsys.readouterr().out
+
+
+def test_check_reports_every_problem_with_file_and_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("""
+[[clients]]
+id = "Acme Corp"
+name = "Acme"
+internal_channel = "C1"
+client_channel = "C2"
+timezone = "Mars/Olympus"
+colour = "blue"
+[[clients.sources]]
+kind = "trello"
+[[clients.milestones]]
+id = "1"
+name = "A"
+phase = "P"
+planned = "2026-02-30"
+match = { epik = "X-1" }
+[[clients.milestones]]
+id = "1"
+name = "B"
+phase = "P"
+planned = 2026-03-01
+weight = -1
+match = { label = "x" }
+""")
+    lines = _err(capsys, ["check", "--config", str(bad)])
+    text = "\n".join(lines)
+    assert all(line.startswith(f"{bad}: ") for line in lines)
+    assert "clients[0].id: must match" in text
+    assert "clients[0].timezone: unknown timezone 'Mars/Olympus'" in text
+    assert "clients[0].colour: unknown key" in text
+    assert "clients[0].sources[0].kind: must be one of" in text and "'trello'" in text
+    assert "clients[0].milestones[0].planned: not a valid date" in text
+    assert "clients[0].milestones[0].match.epik: unknown key" in text
+    assert "clients[0].milestones[1].weight" in text
+
+
+def test_impossible_toml_date_names_the_key(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("""[[clients]]
+id = "a"
+[[clients.milestones]]
+id = "1"
+[[clients.milestones]]
+id = "2"
+[[clients.milestones]]
+id = "3"
+planned = 2026-02-30
+""")
+    [line] = _err(capsys, ["check", "--config", str(bad)])
+    assert line == f"{bad}: clients[0].milestones[2].planned: not a valid date: 2026-02-30 (line 9)"
+
+
+def test_semantic_problems(capsys: pytest.CaptureFixture[str], config: Path) -> None:
+    text = config.read_text()
+    text = text.replace('id = "glx"', 'id = "mrk"').replace('id = "2.1"', 'id = "1.1"')
+    text = text.replace('path = "linear/page-*.json"', 'path = "nowhere/*.json"')
+    text += (
+        '\n[[clients.milestones]]\nid = "B"\nname = "x"\nphase = "y"\n'
+        'planned = 2026-01-01\nmatch = { epic = "GLX-1" }\n'
+    )
+    config.write_text(text)
+    text_out = "\n".join(_err(capsys, ["check", "--config", str(config)]))
+    assert "clients[1].id: duplicate client id 'mrk'" in text_out
+    assert "clients[0].milestones[1].id: duplicate milestone id '1.1'" in text_out
+    assert "clients[1].sources[0].path: no files match 'nowhere/*.json'" in text_out
+    assert (
+        "clients[1].milestones[1].match.epic: matches Jira tickets but this client has "
+        "no Jira source" in text_out
+    )
+
+
+def test_secret_in_config_is_refused_with_a_hint(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    config.write_text(
+        config.read_text().replace('kind = "jira-export"', 'kind = "jira-export"\napi_token = "x"')
+    )
+    [line] = _err(capsys, ["check", "--config", str(config)])
+    assert "clients[0].sources[0].api_token: unknown key; secrets never go in the config" in line
+
+
+def test_check_requires_tracker_secrets_for_live_sources(
+    capsys: pytest.CaptureFixture[str], config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config.write_text(
+        config.read_text().replace(
+            'kind = "jira-export"\npath = "jira/page-*.json"', 'kind = "jira"\nproject = "MRK"'
+        )
+    )
+    url, token = _err(capsys, ["check", "--config", str(config)])
+    assert url.endswith(
+        "clients[0].sources[0]: kind 'jira' needs SYNCBOT_JIRA_URL in the environment or .env"
+    )
+    assert "SYNCBOT_JIRA_PAT (Data Center)" in token
+    monkeypatch.setenv("SYNCBOT_JIRA_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("SYNCBOT_JIRA_PAT", "secret-pat")
+    capsys.readouterr()
+    assert main(["check", "--config", str(config)]) == 0
+
+
+def test_bad_arguments_are_one_line(capsys: pytest.CaptureFixture[str], config: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["status", "--config", str(config), "--client", "mrk", "--as-of", "2026-13-01"])
+    assert exc.value.code == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "--as-of" in line and "2026-13-01" in line
+
+
+def test_unknown_client(capsys: pytest.CaptureFixture[str], config: Path) -> None:
+    [line] = _err(capsys, ["status", "--config", str(config), "--client", "nobody"])
+    assert "unknown client 'nobody'" in line and "mrk, glx" in line
+
+
+def test_sync_reports_per_source_and_skips_malformed(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    page = config.parent / "jira" / "page-2.json"
+    data = json.loads(page.read_text())
+    data["issues"].append({"key": "MRK-77", "fields": {"summary": "no status"}})
+    data["issues"].append({"fields": {}})
+    page.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["sync", "--config", str(config)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("mrk/jira-export:jira/page-*.json: fetched 4 tickets (2 pages")
+    assert out[0].endswith("skipped 2 malformed tickets in page-2.json")
+    assert out[1].startswith("glx/linear-export:linear/page-*.json: fetched 2 tickets")
+
+
+def test_non_json_export_fails_that_source_and_keeps_the_store(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    assert main(["sync", "--config", str(config)]) == 0
+    (config.parent / "jira" / "page-2.json").write_text("{not json")
+    capsys.readouterr()
+    assert main(["sync", "--config", str(config)]) == 2
+    out = capsys.readouterr().out.splitlines()
+    assert "FAILED" in out[0] and "page-2.json: not valid JSON" in out[0]
+    assert "FAILED" not in out[1]  # the other client's source still synced
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "status",
+                "--config",
+                str(config),
+                "--client",
+                "mrk",
+                "--format",
+                "json",
+                "--as-of",
+                "2026-03-10",
+            ]
+        )
+        == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["stale"] is True  # last sync failed: say so
+    assert sum(m["tickets_total"] for m in doc["milestones"]) == 3  # nothing lost
+    assert any(w["kind"] == "stale_source" for w in doc["warnings"])
+
+
+def test_digest_formats(capsys: pytest.CaptureFixture[str], config: Path) -> None:
+    assert main(["sync", "--config", str(config)]) == 0
+    base = ["digest", "--config", str(config), "--client", "mrk", "--as-of", "2026-03-10"]
+    capsys.readouterr()
+    assert main([*base, "--format", "blocks"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    [message] = payload["messages"]
+    assert message["blocks"][0]["type"] == "header"
+    assert main([*base, "--format", "json", "--audience", "client"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["audience"] == "client" and doc["since"] == "2026-02-24"
+    assert [s["heading"] for s in doc["sections"]] == [
+        "Milestones",
+        "Completed since 2026-02-24",
+        "In progress",
+        "What we need from you",
+        "Date changes",
+    ]
+
+
+def test_python_dash_m_entry_point() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "syncbot", "--version"], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("syncbot ")
+
+
+def test_demo_prints_both_digests_for_both_clients(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    capsys.readouterr()
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("internal digest") >= 2 and out.count("project update") >= 2
+    assert "State stored in" in out

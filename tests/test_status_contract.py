@@ -1,0 +1,122 @@
+"""`status --format json` matches SPEC §6 field for field, for both audiences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from scenario import leaky_scenario
+
+from syncbot.cli import main
+
+TOP = {"client", "audience", "as_of", "spi", "stale", "milestones", "dependencies", "warnings"}
+MILESTONE = {
+    "id",
+    "name",
+    "phase",
+    "planned",
+    "forecast",
+    "actual",
+    "status",
+    "owner",
+    "tickets_total",
+    "tickets_done",
+    "blocked_by",
+}
+DEPENDENCY = {
+    "id",
+    "summary",
+    "owner",
+    "due",
+    "blocked_since",
+    "days_blocked",
+    "blocks",
+    "impact_statement",
+}
+WARNING = {"kind", "milestone", "message"}
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = leaky_scenario(tmp_path / "data")
+    monkeypatch.setenv("SYNCBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+    assert main(["sync", "--config", str(path), "--as-of", "2026-03-10"]) == 0
+    return path
+
+
+@pytest.mark.parametrize("audience", ["internal", "client"])
+def test_status_json_has_exactly_the_spec_fields(
+    config: Path, capsys: pytest.CaptureFixture[str], audience: str
+) -> None:
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "status",
+                "--config",
+                str(config),
+                "--client",
+                "mrk",
+                "--format",
+                "json",
+                "--audience",
+                audience,
+                "--as-of",
+                "2026-03-10",
+            ]
+        )
+        == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == TOP
+    assert doc["client"] == "mrk" and doc["audience"] == audience
+    assert doc["as_of"] == "2026-03-10" and doc["stale"] is False
+    assert [set(m) for m in doc["milestones"]] == [MILESTONE, MILESTONE]
+    assert [set(d) for d in doc["dependencies"]] == [DEPENDENCY]
+    assert all(set(w) == WARNING for w in doc["warnings"])
+
+
+def test_internal_status_values(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "status",
+                "--config",
+                str(config),
+                "--client",
+                "mrk",
+                "--format",
+                "json",
+                "--as-of",
+                "2026-03-10",
+            ]
+        )
+        == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    one, two = doc["milestones"]
+    # 1.1: MRK-2 open and past due (2026-03-01) -> counts as as-of; early warning applies.
+    assert one == {
+        "id": "1.1",
+        "name": "Milestone one",
+        "phase": "Data Preparation",
+        "planned": "2026-03-06",
+        "forecast": "2026-03-10",
+        "actual": None,
+        "status": "at_risk",
+        "owner": "Agency PM",
+        "tickets_total": 2,
+        "tickets_done": 1,
+        "blocked_by": [],
+    }
+    # 2.1: MRK-3 blocked by the overdue dependency MRK-9 -> at least at_risk, floor as-of+1.
+    assert two["status"] == "at_risk" and two["forecast"] == "2026-03-20"
+    assert two["blocked_by"] == ["MRK-9"]
+    [dep] = doc["dependencies"]
+    assert dep["id"] == "MRK-9" and dep["blocks"] == ["2.1"] and dep["due"] == "2026-03-05"
+    assert dep["blocked_since"] == "2026-01-05" and dep["days_blocked"] == 64
+    assert doc["spi"] == 0.0
+    [creep] = [w for w in doc["warnings"] if w["kind"] == "scope_creep"]
+    assert creep["milestone"] == "1.1" and "MRK-2" in creep["message"]

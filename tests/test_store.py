@@ -1,0 +1,113 @@
+"""The store on SQLite and PostgreSQL: idempotent re-sync, reconcile, failures keep data."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from syncbot.domain import Progress, StatusChange, Ticket
+from syncbot.errors import StoreError
+from syncbot.store import MilestoneSnapshot, Store
+
+T0 = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+
+
+def ticket(key: str, updated: dt.datetime = T0, **kw: object) -> Ticket:
+    base = Ticket(
+        key=key,
+        tracker="jira",
+        title=f"title {key}",
+        status="To Do",
+        progress=Progress.TODO,
+        created=T0 - dt.timedelta(days=30),
+        updated=updated,
+        due=dt.date(2026, 3, 9),
+        labels=("a", "b"),
+        blocked_by=("X-1",),
+        history=(StatusChange(T0, "To Do", "Blocked"),),
+    )
+    return dataclasses.replace(base, **kw)  # type: ignore[arg-type]
+
+
+def test_tickets_round_trip_exactly(store: Store) -> None:
+    original = ticket(
+        "A-1",
+        completed=T0,
+        assignee_email="a@b.test",
+        created=dt.datetime(2026, 1, 1, 9, tzinfo=dt.timezone(dt.timedelta(hours=-6))),
+    )
+    store.save_tickets("acme", "src", [original], complete=True, cursor="c1", at=T0)
+    [loaded] = store.tickets("acme", ["src"])
+    assert loaded == original
+
+
+def test_resync_of_same_data_is_idempotent(store: Store) -> None:
+    tickets = [ticket("A-1"), ticket("A-2")]
+    for _ in range(3):
+        count = store.save_tickets("acme", "src", tickets, complete=True, cursor="c", at=T0)
+    assert count == 2
+    assert store.tickets("acme", ["src"]) == tickets
+    assert store.source_records("acme")["src"].tickets == 2
+
+
+def test_incremental_merge_and_full_reconcile(store: Store) -> None:
+    store.save_tickets(
+        "acme",
+        "src",
+        [ticket("A-1"), ticket("A-2")],
+        complete=True,
+        cursor="2026-03-01T12:00:00+00:00",
+        at=T0,
+    )
+    changed = ticket("A-2", updated=T0 + dt.timedelta(hours=1), title="renamed")
+    store.save_tickets(
+        "acme",
+        "src",
+        [changed, ticket("A-3")],
+        complete=False,
+        cursor="2026-03-01T13:00:00+00:00",
+        at=T0,
+    )
+    assert [t.key for t in store.tickets("acme", ["src"])] == ["A-1", "A-2", "A-3"]
+    assert store.tickets("acme", ["src"])[1].title == "renamed"
+    assert store.source_records("acme")["src"].cursor == "2026-03-01T13:00:00+00:00"
+    store.save_tickets("acme", "src", [ticket("A-3")], complete=True, cursor=None, at=T0)
+    assert [t.key for t in store.tickets("acme", ["src"])] == ["A-3"]
+
+
+def test_clients_and_sources_are_isolated(store: Store) -> None:
+    store.save_tickets("acme", "src", [ticket("A-1")], complete=True, cursor=None, at=T0)
+    store.save_tickets("globex", "src", [ticket("G-1")], complete=True, cursor=None, at=T0)
+    assert [t.key for t in store.tickets("acme", ["src"])] == ["A-1"]
+    assert store.tickets("acme", ["other"]) == []
+
+
+def test_failure_keeps_tickets_and_marks_the_source(store: Store) -> None:
+    store.save_tickets("acme", "src", [ticket("A-1")], complete=True, cursor="c", at=T0)
+    store.record_failure("acme", "src", "boom", T0 + dt.timedelta(hours=1))
+    record = store.source_records("acme")["src"]
+    assert record.last_error == "boom" and record.last_success == T0
+    assert record.last_attempt == T0 + dt.timedelta(hours=1)
+    assert [t.key for t in store.tickets("acme", ["src"])] == ["A-1"]
+
+
+def test_snapshots_keep_history_per_as_of_date(store: Store) -> None:
+    day1, day2 = dt.date(2026, 3, 2), dt.date(2026, 3, 9)
+    store.save_snapshot("acme", day1, [MilestoneSnapshot("2.1", day1, day1, None, "on_track")], T0)
+    store.save_snapshot("acme", day2, [MilestoneSnapshot("2.1", day2, day2, None, "at_risk")], T0)
+    store.save_snapshot("acme", day2, [MilestoneSnapshot("2.1", day2, day2, None, "delayed")], T0)
+    history = store.snapshots("acme")
+    assert list(history) == [day1, day2]
+    assert [s.status for s in history[day2]] == ["delayed"]
+
+
+def test_installation_secret_is_stable(store: Store) -> None:
+    assert store.installation_secret() == store.installation_secret()
+    assert len(store.installation_secret()) == 32
+
+
+def test_bad_database_url_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="not a database URL"):
+        Store("not a url")
