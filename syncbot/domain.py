@@ -105,6 +105,9 @@ class MilestoneState:
     ticket_keys: tuple[str, ...]  # internal only
     late_tickets: tuple[str, ...]  # open tickets past their due date; internal only
     started: bool
+    # What sets the forecast date: open ticket keys and/or dependency keys whose dates equal it.
+    forecast_set_by_tickets: tuple[str, ...] = ()
+    forecast_set_by_dependencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

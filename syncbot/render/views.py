@@ -44,6 +44,7 @@ class ClientMilestone:
     tickets_done: int
     started: bool
     blocked_by: tuple[str, ...]
+    waiting_on: tuple[str, ...]  # opaque ids of the dependencies that set the forecast
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def client_view(state: ClientState, opaque: OpaqueId) -> ClientView:
                 tickets_done=m.tickets_done,
                 started=m.started,
                 blocked_by=tuple(opaque(k) for k in m.blocked_by),
+                waiting_on=tuple(opaque(k) for k in m.forecast_set_by_dependencies),
             )
             for m in state.milestones
         ),

@@ -21,6 +21,11 @@ def actual_date(tickets: Sequence[Ticket], tz: ZoneInfo) -> dt.date | None:
     return max(local_date(t.completed or t.updated, tz) for t in tickets)
 
 
+def _effective_due(ticket: Ticket, as_of: dt.date) -> dt.date:
+    """A missing or past due date counts as the as-of date."""
+    return ticket.due if ticket.due and ticket.due >= as_of else as_of
+
+
 def forecast(
     planned: dt.date,
     open_tickets: Sequence[Ticket],
@@ -34,12 +39,26 @@ def forecast(
     Never earlier than what open blocking dependencies imply.
     """
     if any(t.due for t in open_tickets):
-        result = max(t.due if t.due and t.due >= as_of else as_of for t in open_tickets)
+        result = max(_effective_due(t, as_of) for t in open_tickets)
     else:
         result = planned if planned >= as_of else as_of
     for dependency in blockers:
         result = max(result, forecast_floor(dependency, as_of))
     return result
+
+
+def forecast_drivers(
+    open_tickets: Sequence[Ticket],
+    blockers: Sequence[DependencyState],
+    predicted: dt.date,
+    as_of: dt.date,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(ticket keys, dependency keys) whose dates set `predicted`: the honest "why" of a slip."""
+    deps = tuple(d.key for d in blockers if forecast_floor(d, as_of) == predicted)
+    tickets = tuple(
+        t.key for t in open_tickets if t.due is not None and _effective_due(t, as_of) == predicted
+    )
+    return tickets, deps
 
 
 def status(planned: dt.date, predicted: dt.date, *, early_warning: bool) -> Status:
@@ -64,6 +83,7 @@ def milestone_state(
     open_ = [t for t in tickets if t.is_open]
     late = tuple(t.key for t in open_ if t.due is not None and t.due < as_of)
     actual = actual_date(tickets, tz)
+    set_by: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     if actual is not None:
         predicted, state = None, Status.DONE
     else:
@@ -72,6 +92,7 @@ def milestone_state(
         state = status(milestone.planned, predicted, early_warning=early)
         if not tickets and state is Status.ON_TRACK:
             state = Status.NOT_STARTED
+        set_by = forecast_drivers(open_, blockers, predicted, as_of)
     return MilestoneState(
         id=milestone.id,
         name=milestone.name,
@@ -89,4 +110,6 @@ def milestone_state(
         ticket_keys=tuple(t.key for t in tickets),
         late_tickets=late,
         started=any(t.progress in (Progress.IN_PROGRESS, Progress.DONE) for t in tickets),
+        forecast_set_by_tickets=set_by[0],
+        forecast_set_by_dependencies=set_by[1],
     )
