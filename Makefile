@@ -24,3 +24,6 @@ lint: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/bench_pipeline.py
