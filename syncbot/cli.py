@@ -10,18 +10,20 @@ import argparse
 import datetime as dt
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn
 
-from syncbot import __version__, service
+from syncbot import __version__, messages, service
 from syncbot.config import Client, LoadedConfig, load_config
 from syncbot.connectors.base import ProgressCallback
 from syncbot.errors import ConfigError, SyncbotError
 from syncbot.render import blocks, text
-from syncbot.render.digest import DigestDoc, client_digest, freshness_line, internal_digest
-from syncbot.render.views import Audience, client_view, status_document
+from syncbot.render.digest import DigestDoc
+from syncbot.render.views import Audience, status_document
 from syncbot.settings import Settings, state_dir
 from syncbot.store import Store
 
@@ -65,7 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     view = _Parser(add_help=False)
     view.add_argument("--client", required=True, help="client id from the config")
-    view.add_argument("--audience", choices=["internal", "client"], default="internal")
+    view.add_argument(
+        "--audience",
+        choices=["internal", "client"],
+        default=None,
+        help="whose view (default internal; `digest --post` without it posts both)",
+    )
 
     parser = _Parser(
         prog="syncbot",
@@ -93,7 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--format", choices=["text", "json"], default="text")
     digest = sub.add_parser("digest", parents=[common, as_of, view], help="render a digest")
     digest.add_argument("--format", choices=["text", "blocks", "json"], default="text")
-    digest.add_argument("--post", action="store_true", help="send it to Slack")
+    digest.add_argument(
+        "--post",
+        action="store_true",
+        help="send it to Slack: internal digest to internal_channel, client digest to "
+        "client_channel (or only --audience); once per schedule period",
+    )
+    digest.add_argument(
+        "--correct",
+        action="store_true",
+        help="with --post: re-render this period's posted digest and update it in place",
+    )
     sub.add_parser("run", parents=[common], help="the daemon (scheduler + HTTP endpoint)")
     return parser
 
@@ -221,20 +238,29 @@ def _progress(source: str) -> ProgressCallback | None:
     return show
 
 
+def _audience(args: argparse.Namespace) -> Audience:
+    return "client" if args.audience == "client" else "internal"
+
+
 def _view_state(args: argparse.Namespace) -> tuple[LoadedConfig, Client, Store, Any]:
     settings, loaded = _load(args)
     client = loaded.config.client(args.client)
     store = Store(settings.resolved_database_url())
     now = _now()
     state = service.client_state(
-        loaded, client, store, as_of=args.as_of or service.today(client, now), now=now
+        loaded,
+        client,
+        store,
+        as_of=args.as_of or service.today(client, now),
+        now=now,
+        audience=_audience(args),
     )
     return loaded, client, store, state
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     _, client, store, state = _view_state(args)
-    doc = status_document(state, args.audience, service.opaque_for(store, client.id))
+    doc = status_document(state, _audience(args), service.opaque_for(store, client.id))
     if args.format == "json":
         print(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
@@ -242,28 +268,54 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_digest(
-    loaded: LoadedConfig,
-    client: Client,
-    store: Store,
-    state: Any,
-    audience: Audience,
-    now: dt.datetime,
-) -> DigestDoc:
-    since = service.digest_since(loaded, client, audience, state.as_of)
-    if audience == "client":
-        view = client_view(state, service.opaque_for(store, client.id))
-        return client_digest(view, since, freshness_line(state, now))
-    return internal_digest(state, since, now)
-
-
 def cmd_digest(args: argparse.Namespace) -> int:
+    if args.correct and not args.post:
+        raise SyncbotError("--correct updates a posted digest: use it with --post")
     if args.post:
-        raise SyncbotError("--post: posting to Slack is not available in this version yet")
-    loaded, client, store, state = _view_state(args)
-    doc = build_digest(loaded, client, store, state, args.audience, _now())
+        return _post_digest(args)
+    settings, loaded = _load(args)
+    client = loaded.config.client(args.client)
+    store = Store(settings.resolved_database_url())
+    now = _now()
+    doc, _ = service.digest_for(
+        loaded,
+        client,
+        store,
+        _audience(args),
+        as_of=args.as_of or service.today(client, now),
+        now=now,
+    )
     _print_digest(doc, args.format)
     return 0
+
+
+def _post_digest(args: argparse.Namespace) -> int:
+    """Exit 0 when every digest owed is in Slack (or another run is posting it), 1 when one
+    is queued for a retry (Slack unavailable), 2 when Slack refused (fix and re-run)."""
+    from syncbot.slack.outbox import Outbox  # Slack libraries load only when posting
+    from syncbot.slack.posting import SlackPoster
+
+    settings, loaded = _load(args)
+    client = loaded.config.client(args.client)
+    store = Store(settings.resolved_database_url())
+    outbox = Outbox(
+        store,
+        SlackPoster.from_settings(settings),
+        now=_now,
+        backoff=settings.slack_retry_backoff_seconds,
+    )
+    audiences: list[Audience] = [args.audience] if args.audience else ["internal", "client"]
+    results = []
+    for audience in audiences:
+        if args.correct:
+            results.append(outbox.correct(loaded, client, audience, as_of=args.as_of))
+        else:
+            results += outbox.deliver(loaded, client, audience, as_of=args.as_of)
+    for result in results:
+        print(result.line(), file=sys.stdout if result.ok else sys.stderr)
+    if any(r.outcome == "refused" for r in results):
+        return 2
+    return 0 if all(r.ok for r in results) else 1
 
 
 def _print_digest(doc: DigestDoc, fmt: str) -> None:
@@ -299,21 +351,59 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return code
     now = _now()
     for client in loaded.config.clients:
-        state = service.client_state(loaded, client, store, as_of=args.as_of, now=now)
         audiences: tuple[tuple[Audience, str], ...] = (
             ("internal", client.internal_channel),
             ("client", client.client_channel),
         )
         for audience, channel in audiences:
-            doc = build_digest(loaded, client, store, state, audience, now)
+            doc, _ = service.digest_for(loaded, client, store, audience, as_of=args.as_of, now=now)
             print(f"\n##### {client.name}: {audience} digest (for Slack channel {channel})\n")
             print(text.digest_text(doc))
     print(f"\nState stored in {store.location} (SQLite; as of {args.as_of}).")
     return 0
 
 
+class _Stop(Exception):
+    """SIGTERM: stop serving and exit 0."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    raise SyncbotError("run: the daemon is not available in this version yet")
+    from syncbot.slack.app import HttpServer, Runtime  # the daemon's libraries load here
+
+    settings, loaded = _load(args)
+    store = Store(settings.resolved_database_url())
+    runtime = Runtime(loaded, settings, store, now=_now)
+    try:
+        server = HttpServer(runtime.router, settings.host, settings.port)
+    except OSError as exc:
+        runtime.close()
+        raise SyncbotError(
+            f"run: cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
+            "set SYNCBOT_HOST / SYNCBOT_PORT"
+        ) from exc
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        runtime.start()
+        print(
+            messages.listening(
+                settings.host, server.port, runtime.router.paths, socket_mode=runtime.socket_mode
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
+        server.serve_forever()
+    except _Stop:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.close()
+        runtime.close()
+        store.close()
+    return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -6,6 +6,7 @@
     ├── DataError            input data that cannot be read at all (file not JSON, wrong shape)
     ├── SourceError(source)  a tracker could not be synced
     │   ├── SourceAuthError      401/403: a credential setting is wrong
+    │   ├── SourceQueryError     the tracker rejected what we asked (bad project, team, JQL)
     │   └── SourceRateLimited    the tracker kept answering "slow down"
     └── StoreError           the state database cannot be opened or written
 
@@ -40,11 +41,16 @@ class SourceError(SyncbotError):
 
     def __init__(self, source: str, message: str) -> None:
         self.source = source
+        self.detail = message
         super().__init__(f"{source}: {message}")
 
 
 class SourceAuthError(SourceError):
     """The tracker refused our credentials (401/403)."""
+
+
+class SourceQueryError(SourceError):
+    """The tracker rejected the query itself: the source's configuration needs fixing."""
 
 
 class SourceRateLimited(SourceError):

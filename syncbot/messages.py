@@ -80,3 +80,271 @@ def ago(delta: dt.timedelta) -> str:
 
 def _d(value: dt.date | None) -> str:
     return value.isoformat() if value else "none"
+
+
+# -- digests (syncbot.render.digest) ---------------------------------------------------------
+
+SECTION_MILESTONES = "Milestones"
+SECTION_IN_PROGRESS = "In progress"
+SECTION_NEEDED_INTERNAL = "Needed from the client"
+SECTION_NEEDED_CLIENT = "What we need from you"
+SECTION_DATE_CHANGES = "Date changes"
+SECTION_WARNINGS = "Warnings"
+NO_MILESTONES_INTERNAL = "No milestones configured."
+NO_MILESTONES_CLIENT = "No milestones yet."
+NOTHING_COMPLETED = "No milestones completed in this period."
+NOTHING_IN_PROGRESS = "Nothing in progress."
+NOTHING_NEEDED_INTERNAL = "Nothing is waiting on the client."
+NOTHING_NEEDED_CLIENT = "Nothing is waiting on you right now."
+NO_DATE_CHANGES_INTERNAL = "No forecast dates moved."
+NO_DATE_CHANGES_CLIENT = "No dates changed."
+NO_WARNINGS = "None."
+SLIP_REASON_UNKNOWN_CLIENT = "remaining work is taking longer than planned"
+SLIP_REASON_UNKNOWN_INTERNAL = "open tickets are due after the planned date"
+
+
+def completed_since(since: dt.date) -> str:
+    return f"Completed since {since.isoformat()}"
+
+
+def internal_digest_title(client: str, as_of: dt.date) -> str:
+    return f"{client} — internal digest, {as_of.isoformat()}"
+
+
+def client_digest_title(client: str, as_of: dt.date) -> str:
+    return f"{client} — project update, {as_of.isoformat()}"
+
+
+def waiting_on(summaries: Sequence[str]) -> str:
+    return f"waiting on {quoted_list(summaries)}"
+
+
+def continued(part: int, parts: int) -> str:
+    return f"(part {part} of {parts})"
+
+
+# -- Slack errors (syncbot.slack.posting) ----------------------------------------------------
+
+_SLACK_TOKEN_HINT = "check SYNCBOT_SLACK_BOT_TOKEN (the app's bot token, xoxb-...)"
+_SLACK_HINTS = {
+    "invalid_auth": _SLACK_TOKEN_HINT,
+    "not_authed": _SLACK_TOKEN_HINT,
+    "token_revoked": _SLACK_TOKEN_HINT,
+    "token_expired": _SLACK_TOKEN_HINT,
+    "account_inactive": _SLACK_TOKEN_HINT,
+    "channel_not_found": "check the channel id in the config and that the bot can see it",
+    "not_in_channel": "invite the bot to the channel: /invite @syncbot",
+    "is_archived": "the channel is archived: unarchive it or change the channel id in the config",
+    "missing_scope": "reinstall the app from config/slack-app-manifest.yaml to grant its scopes",
+    "ratelimited": "Slack is rate limiting: the digest stays queued and is retried later",
+    "invalid_blocks": "the message broke Slack's Block Kit rules: please report this bug",
+    "msg_too_long": "the message broke Slack's length limit: please report this bug",
+    "msg_blocks_too_long": "the message broke Slack's length limit: please report this bug",
+}
+
+
+def slack_error_hint(code: str) -> str:
+    hint = _SLACK_HINTS.get(code)
+    return f" ({hint})" if hint else ""
+
+
+# -- posting outcomes (syncbot.slack.outbox, printed by `digest --post`) ---------------------
+
+
+def period_label(period: dt.datetime) -> str:
+    return period.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def delivery_posted(where: str, count: int, channel: str, period: str, ts: str) -> str:
+    return f"{where}: posted {plural(count, 'message')} to {channel} for period {period} (ts {ts})"
+
+
+def delivery_already(where: str, channel: str, period: str, ts: str) -> str:
+    return f"{where}: already posted to {channel} for period {period} (ts {ts}); not posting again"
+
+
+def delivery_recovered(where: str, channel: str, period: str, ts: str) -> str:
+    return (
+        f"{where}: found in {channel} for period {period} (ts {ts}), posted by an earlier "
+        "run that did not record it; recorded, not posted again"
+    )
+
+
+def delivery_busy(where: str, period: str, until: dt.datetime | None) -> str:
+    when = f" until {until.astimezone(dt.UTC):%H:%M:%S} UTC" if until else ""
+    return f"{where}: period {period} is being posted by another run (claimed{when}); skipped"
+
+
+def delivery_pending(where: str, channel: str, period: str, error: str) -> str:
+    return (
+        f"{where}: NOT POSTED to {channel} for period {period}: {error}. It stays queued and "
+        "is retried by the next `digest --post` or scheduled run."
+    )
+
+
+def delivery_corrected(where: str, count: int, channel: str, period: str) -> str:
+    return f"{where}: updated {plural(count, 'message')} in {channel} for period {period}"
+
+
+def delivery_nothing_to_correct(where: str, period: str) -> str:
+    return f"{where}: nothing posted for period {period} yet, so nothing to correct"
+
+
+def channel_conflict(channel: str, audience: str, client: str, owner: str) -> str:
+    return (
+        f"refusing to post the {audience} digest of {client!r} to {channel}, which is the "
+        f"client channel of {owner!r}: fix internal_channel / client_channel in the config"
+    )
+
+
+PART_WITHDRAWN = "(This part of the digest was removed in a correction.)"
+
+
+# -- the /syncbot slash command (syncbot.slack.commands) -------------------------------------
+
+SUBCOMMANDS = (
+    ("status", "overall status: schedule, milestones at risk, open client dependencies"),
+    ("milestones", "every milestone with planned, forecast and actual dates"),
+    ("blockers", "what is waiting on the client, with due dates and impact"),
+    ("digest", "preview the next digest for this channel (only you see it)"),
+    ("signoff <phase>", "sign off a project phase (approvers only)"),
+    ("help", "this list"),
+)
+
+
+def slash_help(command: str, *, several_clients: bool = False) -> str:
+    lines = [f"*{command}* — project status from syncbot"]
+    lines += [f"• `{command} {name}` — {what}" for name, what in SUBCOMMANDS]
+    if several_clients:
+        lines.append(
+            f"This channel serves several clients: add the client id, e.g. `{command} status acme`."
+        )
+    return "\n".join(lines)
+
+
+def slash_unknown(word: str, command: str) -> str:
+    return f"I don't know `{word}`. Try `{command} help`."
+
+
+NOT_A_PROJECT_CHANNEL = (
+    "I only answer in channels set up for a project, and this is not one of them. "
+    "Ask your delivery team to add it to syncbot's configuration."
+)
+AMBIGUOUS_CLIENT_CHANNEL = (
+    "This channel is set up as the client channel of more than one project, so I will not "
+    "answer here. Ask your delivery team to fix syncbot's configuration."
+)
+SLASH_WORKING = "Working on it — the answer follows in a moment."
+SLASH_FAILED = (
+    "Sorry, I could not read the project state just now. The delivery team can find the "
+    "details in syncbot's log."
+)
+DIGEST_PREVIEW = "Preview only: this digest has not been posted."
+
+
+def slash_which_client(command: str, sub: str, ids: Sequence[str]) -> str:
+    return (
+        f"This channel serves several clients ({', '.join(ids)}): say which one, "
+        f"e.g. `{command} {sub} {ids[0]}`."
+    )
+
+
+def slash_not_served_here(arg: str, ids: Sequence[str]) -> str:
+    return f"`{arg}` is not a client served in this channel (here: {', '.join(ids)})."
+
+
+def status_title(client: str, as_of: dt.date) -> str:
+    return f"{client} — status, {as_of.isoformat()}"
+
+
+def milestones_title(client: str, as_of: dt.date) -> str:
+    return f"{client} — milestones, {as_of.isoformat()}"
+
+
+def blockers_title(client: str, as_of: dt.date) -> str:
+    return f"{client} — waiting on the client, {as_of.isoformat()}"
+
+
+ATTENTION = "Needs attention"
+
+
+def milestone_line(
+    *,
+    status: str,
+    name: str,
+    phase: str,
+    planned: str,
+    forecast: str | None,
+    actual: str | None,
+    done: int,
+    total: int,
+    owner: str = "",
+    blocked_by: Sequence[str] = (),
+) -> str:
+    when = f"delivered {actual}" if actual else f"forecast {forecast or '-'}"
+    line = f"[{status}] {name} ({phase}): planned {planned}, {when}, {done}/{total} done"
+    if owner:
+        line += f", owner {owner}"
+    if blocked_by:
+        line += f"; blocked by {', '.join(blocked_by)}"
+    return line
+
+
+def dependency_line(
+    *,
+    what: str,
+    owner: str | None,
+    due: str | None,
+    overdue: bool,
+    blocks: Sequence[str] | None,
+    impact: str,
+    internal: bool,
+) -> str:
+    when = (f"{due} (overdue)" if overdue else due) if due else "no date set"
+    who = owner or ("unassigned" if internal else "owner to be confirmed")
+    line = f"{what} — {who}, due {when}"
+    if blocks is not None:
+        line += f", blocks {', '.join(blocks) or 'no milestone'}"
+    return f"{line}. {impact}"
+
+
+ALL_ON_TRACK = "Every open milestone is on track."
+NO_BLOCKERS = "Nothing is waiting on the client right now."
+
+
+def open_dependencies(count: int, overdue: int) -> str:
+    if not count:
+        return NO_BLOCKERS
+    text = plural(count, "open client dependency").replace("dependencys", "dependencies")
+    return f"{text}, {overdue} overdue" if overdue else text
+
+
+def signoff_not_approver(client: str) -> str:
+    return (
+        f"Only the approvers configured for {client} can sign off phases. Ask your delivery "
+        "lead if you should be one."
+    )
+
+
+def signoff_unknown_phase(given: str, phases: Sequence[str]) -> str:
+    return f"There is no phase called '{given}'. Phases: {quoted_list(phases)}."
+
+
+def signoff_which_phase(command: str, phases: Sequence[str]) -> str:
+    return (
+        f"Say which phase to sign off: `{command} signoff <phase>`. Phases: {quoted_list(phases)}."
+    )
+
+
+def signoff_recorded(phase: str, user: str, at: dt.date) -> str:
+    return f"Phase '{phase}' signed off by <@{user}> on {at.isoformat()}."
+
+
+def signoff_already(phase: str, user: str, at: dt.date) -> str:
+    return f"Phase '{phase}' was already signed off by <@{user}> on {at.isoformat()}."
+
+
+def listening(host: str, port: int, paths: Sequence[str], *, socket_mode: bool) -> str:
+    served = ", ".join(f"POST {p}" for p in paths) or "no Slack endpoint"
+    mode = "; Slack Socket Mode connected" if socket_mode else ""
+    return f"syncbot: listening on http://{host}:{port} ({served}){mode}"

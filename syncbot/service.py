@@ -8,19 +8,27 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from syncbot.config import Client, LoadedConfig, Schedule
 from syncbot.connectors import open_source
 from syncbot.connectors.base import ProgressCallback
-from syncbot.domain import ClientState, SourceHealth, Warning, WarningKind
-from syncbot.errors import DataError, SettingsError, SourceAuthError, SyncbotError
+from syncbot.domain import ClientState, SourceHealth, Ticket, Warning, WarningKind
+from syncbot.errors import (
+    DataError,
+    SettingsError,
+    SourceAuthError,
+    SourceError,
+    SourceQueryError,
+    SyncbotError,
+)
 from syncbot.messages import stale_source
-from syncbot.render.views import OpaqueId, opaque_ids
+from syncbot.render.digest import DigestDoc, client_digest, freshness_line, internal_digest
+from syncbot.render.views import Audience, OpaqueId, client_view, opaque_ids
 from syncbot.rules.state import compute_state
 from syncbot.settings import Settings
-from syncbot.store import MilestoneSnapshot, Store
+from syncbot.store import MilestoneSnapshot, PostedDigest, Store
 
 logger = logging.getLogger(__name__)
 TRACKER_LABEL = {"jira": "Jira", "linear": "Linear"}
@@ -44,8 +52,10 @@ class SyncReport:
         where = f"{self.client_id}/{self.source}"
         if self.error:
             return f"{where}: FAILED: {self.error}"
-        text = (f"{where}: fetched {self.fetched} tickets ({self.pages} pages, "
-                f"{self.requests} requests) in {self.seconds:.2f} s; {self.stored} stored")
+        text = (
+            f"{where}: fetched {self.fetched} tickets ({self.pages} pages, "
+            f"{self.requests} requests) in {self.seconds:.2f} s; {self.stored} stored"
+        )
         if self.notes:
             text += "; " + "; ".join(self.notes)
         return text
@@ -74,31 +84,49 @@ def sync_client(
         started = time.perf_counter()
         try:
             record = records.get(source.name)
-            reconcile = full or record is None or record.last_full is None or (
-                now() - record.last_full > dt.timedelta(hours=settings.full_reconcile_hours))
+            reconcile = (
+                full
+                or record is None
+                or record.last_full is None
+                or (now() - record.last_full > dt.timedelta(hours=settings.full_reconcile_hours))
+            )
             result = open_source(loaded, client, source, settings).fetch(
                 updated_since=None if reconcile else record.cursor if record else None,
                 full=reconcile,
                 progress=progress(source.name) if progress else None,
             )
-            report.stored = store.save_tickets(client.id, source.name, result.tickets,
-                                               complete=result.complete, cursor=result.cursor,
-                                               at=now())
+            if result.complete and not result.tickets and record and record.tickets:
+                raise SourceQueryError(
+                    source.name,
+                    f"returned no tickets at all; keeping the {record.tickets} stored "
+                    "rather than dropping them (check the source's project, team or jql)",
+                )
+            report.stored = store.save_tickets(
+                client.id,
+                source.name,
+                result.tickets,
+                complete=result.complete,
+                cursor=result.cursor,
+                at=now(),
+            )
             report.fetched, report.skipped = len(result.tickets), result.skipped
-            report.pages, report.requests, report.notes = (result.pages, result.requests,
-                                                           result.notes)
+            report.pages, report.requests = result.pages, result.requests
+            report.notes = result.notes
         except SyncbotError as exc:
             logger.debug("sync of %s failed", source.name, exc_info=True)
-            report.error = str(exc)
-            report.bad_input = isinstance(exc, DataError | SettingsError | SourceAuthError)
-            store.record_failure(client.id, source.name, str(exc), now())
+            report.error = exc.detail if isinstance(exc, SourceError) else str(exc)
+            report.bad_input = isinstance(
+                exc, DataError | SettingsError | SourceAuthError | SourceQueryError
+            )
+            store.record_failure(client.id, source.name, report.error, now())
         report.seconds = time.perf_counter() - started
         reports.append(report)
     return reports
 
 
-def source_health(client: Client, schedule: Schedule, store: Store,
-                  now: dt.datetime) -> list[SourceHealth]:
+def source_health(
+    client: Client, schedule: Schedule, store: Store, now: dt.datetime
+) -> list[SourceHealth]:
     """Stale: never synced, last attempt failed, or (live sources) no success for two
     sync intervals."""
     records = store.source_records(client.id)
@@ -109,9 +137,15 @@ def source_health(client: Client, schedule: Schedule, store: Store,
         success = record.last_success if record else None
         failed = record is not None and record.last_error is not None
         too_old = not source.is_export and success is not None and now - success > limit
-        out.append(SourceHealth(source.name, TRACKER_LABEL[source.tracker], success,
-                                stale=success is None or failed or too_old,
-                                last_error=record.last_error if record else None))
+        out.append(
+            SourceHealth(
+                source.name,
+                TRACKER_LABEL[source.tracker],
+                success,
+                stale=success is None or failed or too_old,
+                last_error=record.last_error if record else None,
+            )
+        )
     return out
 
 
@@ -125,30 +159,142 @@ def _stale_warnings(health: list[SourceHealth], now: dt.datetime) -> list[Warnin
     return out
 
 
-def client_state(loaded: LoadedConfig, client: Client, store: Store, *, as_of: dt.date,
-                 now: dt.datetime) -> ClientState:
-    """The current state of `client` from what the store holds."""
+def client_state(
+    loaded: LoadedConfig,
+    client: Client,
+    store: Store,
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    audience: Audience = "internal",
+) -> ClientState:
+    """The current state of `client` from what the store holds, as `audience` would be told.
+
+    The honesty rules (forecast moved, skipped at-risk) compare with the last digest *posted*
+    to `audience`; before the first one there is nothing to compare with. The phase gate runs
+    once the client can sign off phases (it has approvers) or has signed one off: without
+    approvers nobody could ever satisfy the gate, so it would only be noise.
+    """
+    last = store.last_posted_digest(client.id, audience)
+    return _state(
+        loaded, client, store, as_of=as_of, now=now, reported=last.snapshot if last else None
+    )
+
+
+def _state(
+    loaded: LoadedConfig,
+    client: Client,
+    store: Store,
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    reported: Mapping[str, tuple[dt.date | None, str]] | None,
+    tickets: Sequence[Ticket] | None = None,
+) -> ClientState:
     schedule = loaded.config.schedule_for(client)
     health = source_health(client, schedule, store, now)
-    tickets = store.tickets(client.id, [s.name for s in client.sources])
-    return compute_state(client, tickets, as_of=as_of, sources=health,
-                         source_warnings=_stale_warnings(health, now))
+    if tickets is None:
+        tickets = store.tickets(client.id, [s.name for s in client.sources])
+    return compute_state(
+        client,
+        tickets,
+        as_of=as_of,
+        sources=health,
+        source_warnings=_stale_warnings(health, now),
+        reported=reported,
+        signed_off=signed_off_phases(client, store),
+    )
+
+
+def signed_off_phases(client: Client, store: Store) -> set[str] | None:
+    """Phases signed off for the phase gate, or None when the gate does not apply (above)."""
+    signed = {s.phase for s in store.sign_offs(client.id)}
+    return signed if client.approvers or signed else None
 
 
 def record_snapshot(store: Store, state: ClientState, now: dt.datetime) -> None:
-    store.save_snapshot(state.client_id, state.as_of, [
-        MilestoneSnapshot(m.id, state.as_of, m.forecast, m.actual, m.status.value)
-        for m in state.milestones
-    ], now)
+    store.save_snapshot(
+        state.client_id,
+        state.as_of,
+        [
+            MilestoneSnapshot(m.id, state.as_of, m.forecast, m.actual, m.status.value)
+            for m in state.milestones
+        ],
+        now,
+    )
 
 
 def opaque_for(store: Store, client_id: str) -> OpaqueId:
     return opaque_ids(store.installation_secret(), client_id)
 
 
-def digest_since(loaded: LoadedConfig, client: Client, audience: str,
-                 as_of: dt.date) -> dt.date:
-    """Start of the period a digest covers: one cadence back from the as-of date."""
-    weeks = 1 if audience == "internal" else loaded.config.schedule_for(client) \
-        .client_digest_every_weeks
+def digest_since(
+    loaded: LoadedConfig,
+    client: Client,
+    audience: str,
+    as_of: dt.date,
+    last: PostedDigest | None = None,
+) -> dt.date:
+    """Start of the period a digest covers: the as-of date of the last digest posted to that
+    audience, else one cadence back from the as-of date."""
+    if last is not None and last.as_of <= as_of:
+        return last.as_of
+    weeks = (
+        1
+        if audience == "internal"
+        else loaded.config.schedule_for(client).client_digest_every_weeks
+    )
     return as_of - dt.timedelta(weeks=weeks)
+
+
+def digest_for(
+    loaded: LoadedConfig,
+    client: Client,
+    store: Store,
+    audience: Audience,
+    *,
+    as_of: dt.date,
+    now: dt.datetime,
+    before: dt.datetime | None = None,
+) -> tuple[DigestDoc, ClientState]:
+    """The digest `audience` gets now, and the state it reports.
+
+    It is told relative to the last digest posted to `audience` (for a digest of a given
+    period: the last one of an earlier period, `before`): forecast moves, skipped at-risk,
+    and what was completed since.
+    """
+    last = store.last_posted_digest(client.id, audience, before=before)
+    tickets = store.tickets(client.id, [s.name for s in client.sources])
+    state = _state(
+        loaded,
+        client,
+        store,
+        as_of=as_of,
+        now=now,
+        reported=last.snapshot if last else None,
+        tickets=tickets,
+    )
+    since = digest_since(loaded, client, audience, as_of, last)
+    done_before = (
+        {mid for mid, (_, status) in last.snapshot.items() if status == "done"} if last else None
+    )
+    if audience == "client":
+        view = client_view(state, opaque_for(store, client.id))
+        return client_digest(
+            view, since, freshness_line(state, now), done_before=done_before
+        ), state
+    links = {t.key: t.url for t in tickets if t.url}
+    return internal_digest(state, since, now, links=links, done_before=done_before), state
+
+
+def ticket_links(client: Client, store: Store) -> dict[str, str]:
+    """Ticket key -> URL in the tracker, for linking keys in internal answers."""
+    return {
+        t.key: t.url for t in store.tickets(client.id, [s.name for s in client.sources]) if t.url
+    }
+
+
+def reported_snapshot(state: ClientState) -> dict[str, tuple[dt.date | None, str]]:
+    """What a digest of `state` reports per milestone (forecast, status): kept with the posted
+    digest for the honesty rules of the next one."""
+    return {m.id: (m.forecast, m.status.value) for m in state.milestones}

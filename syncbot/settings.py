@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_LINEAR_API_URL = "https://api.linear.app/graphql"
@@ -51,6 +51,20 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     full_reconcile_hours: float = 24.0
 
+    # Live tracker sources (connectors/jira.py, connectors/linear.py, connectors/retry.py).
+    jira_page_size: int | None = Field(default=None, ge=1)  # None: the API's largest page
+    linear_page_size: int = Field(default=50, ge=1, le=250)  # >57: too complex, linear.PAGE_SIZE
+    sync_overlap_minutes: float = Field(default=5.0, ge=0)  # incremental look-back
+    source_timeout_seconds: float = Field(default=30.0, gt=0)  # per HTTP request
+    source_retries: int = Field(default=3, ge=0)  # after the first attempt
+    source_backoff_seconds: float = Field(default=1.0, ge=0)  # first wait, then doubled
+    source_max_wait_seconds: float = Field(default=60.0, ge=0)  # longest wait, Retry-After too
+
+    # Slack posting (slack/posting.py, slack/outbox.py).
+    slack_post_interval_seconds: float = Field(default=1.0, ge=0)  # per channel (Slack: ~1/s)
+    slack_retry_backoff_seconds: float = Field(default=2.0, ge=0)  # after a 5xx, then x2, x3
+    slack_max_wait_seconds: float = Field(default=60.0, ge=0)  # longest 429 Retry-After waited
+
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
 
@@ -59,14 +73,20 @@ class Settings(BaseSettings):
         if tracker == "jira":
             missing = [] if self.jira_url else ["SYNCBOT_JIRA_URL"]
             if not self.jira_pat and not (self.jira_email and self.jira_token):
-                missing.append("SYNCBOT_JIRA_EMAIL and SYNCBOT_JIRA_TOKEN (Cloud) or "
-                               "SYNCBOT_JIRA_PAT (Data Center)")
+                missing.append(
+                    "SYNCBOT_JIRA_EMAIL and SYNCBOT_JIRA_TOKEN (Cloud) or "
+                    "SYNCBOT_JIRA_PAT (Data Center)"
+                )
             return missing
         if tracker == "linear":
             return [] if self.linear_api_key else ["SYNCBOT_LINEAR_API_KEY"]
         if tracker == "slack":
-            return [name for name, value in (
-                ("SYNCBOT_SLACK_BOT_TOKEN", self.slack_bot_token),
-                ("SYNCBOT_SLACK_SIGNING_SECRET", self.slack_signing_secret),
-            ) if value is None]
+            return [
+                name
+                for name, value in (
+                    ("SYNCBOT_SLACK_BOT_TOKEN", self.slack_bot_token),
+                    ("SYNCBOT_SLACK_SIGNING_SECRET", self.slack_signing_secret),
+                )
+                if value is None
+            ]
         raise ValueError(f"unknown tracker {tracker!r}")

@@ -31,10 +31,15 @@ def _walk(node: Any, out: list[str]) -> None:
     elif kind == "hardBreak":
         out.append("\n")
     elif kind in ("mention", "emoji", "status"):
-        attrs = node.get("attrs") or {}
+        attrs = _attrs(node)
         out.append(str(attrs.get("text") or attrs.get("shortName") or ""))
     elif kind == "inlineCard":
-        out.append(str((node.get("attrs") or {}).get("url", "")))
+        out.append(str(_attrs(node).get("url", "")))
     _walk(node.get("content", []), out)
     if kind in _BLOCKS:
         out.append("\n")
+
+
+def _attrs(node: dict[str, Any]) -> dict[str, Any]:
+    attrs = node.get("attrs")
+    return attrs if isinstance(attrs, dict) else {}

@@ -81,7 +81,8 @@ class ExportSource:
             if not isinstance(issues, list):
                 raise DataError(f"{path}: not a Jira search response (expected an 'issues' list)")
             return issues
-        connection = (data.get("data") or {}).get("issues") if isinstance(data, dict) else None
+        payload = data.get("data") if isinstance(data, dict) else None
+        connection = payload.get("issues") if isinstance(payload, dict) else None
         nodes = connection.get("nodes") if isinstance(connection, dict) else None
         if not isinstance(nodes, list):
             raise DataError(f"{path}: not a Linear issues response (expected data.issues.nodes)")

@@ -1,4 +1,5 @@
-"""Jira: translation of REST v3 (Cloud) and v2 (Data Center) issues into `Ticket`s.
+"""Jira: translation of REST v3 (Cloud) and v2 (Data Center) issues into `Ticket`s, and the
+live `JiraSource` that searches for them with the `jira` library.
 
 `to_ticket` is pure and shared by the `jira-export` source and the live connector, so both
 map tickets identically.
@@ -6,10 +7,23 @@ map tickets identically.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
+from jira import JIRA, JIRAError
+from pydantic import SecretStr
+
+from syncbot.connectors import live
 from syncbot.connectors.adf import adf_to_text
+from syncbot.connectors.base import FetchResult, ProgressCallback
 from syncbot.connectors.parsing import (
     MalformedTicket,
     names,
@@ -18,20 +32,43 @@ from syncbot.connectors.parsing import (
     optional_date,
     optional_timestamp,
     timestamp,
+    tolerant,
 )
+from syncbot.connectors.retry import Attempts, Retryable, RetryPolicy, Sleep, retry_after
 from syncbot.domain import Progress, StatusChange, Ticket
+from syncbot.errors import SourceAuthError, SourceError, SourceQueryError
+
+logger = logging.getLogger(__name__)
 
 # Only what the rules and the internal digest need; the live connector asks for exactly these.
 FIELDS = (
-    "summary", "status", "resolution", "resolutiondate", "statuscategorychangedate",
-    "created", "updated", "duedate", "labels", "parent", "fixVersions", "components",
-    "issuelinks", "assignee", "description", "project",
+    "summary",
+    "status",
+    "resolution",
+    "resolutiondate",
+    "statuscategorychangedate",
+    "created",
+    "updated",
+    "duedate",
+    "labels",
+    "parent",
+    "fixVersions",
+    "components",
+    "issuelinks",
+    "assignee",
+    "description",
+    "project",
 )
 DEFAULT_EPIC_LINK_FIELDS = ("customfield_10014",)
-_CATEGORY = {"new": Progress.TODO, "undefined": Progress.TODO,
-             "indeterminate": Progress.IN_PROGRESS, "done": Progress.DONE}
+_CATEGORY = {
+    "new": Progress.TODO,
+    "undefined": Progress.TODO,
+    "indeterminate": Progress.IN_PROGRESS,
+    "done": Progress.DONE,
+}
 
 
+@tolerant
 def to_ticket(
     raw: Any,
     *,
@@ -143,3 +180,316 @@ def _status_history(raw: dict[str, Any], key: str) -> tuple[StatusChange, ...]:
             if item.get("field") == "status" and item.get("toString"):
                 changes.append(StatusChange(at, item.get("fromString"), str(item["toString"])))
     return tuple(sorted(changes, key=lambda c: c.at))
+
+
+# -- the live connector ---------------------------------------------------------------------
+
+# Page sizes: the largest each API documents. Cloud's GET /rest/api/3/search/jql takes
+# `maxResults` up to 5000 ("It returns max 5000 issues", swagger-v3 in ../shared/jira) and
+# answers fewer per page when many fields are requested, so asking for 5000 gets whatever the
+# largest page is today. Data Center's /rest/api/2/search caps `maxResults` at the
+# jira.search.views.default.max property, 1000 unless an admin changed it, and truncates larger
+# requests. Paging never assumes the page it asked for: Cloud follows `nextPageToken`, Data
+# Center advances `startAt` by the issues actually returned.
+CLOUD_MAX_RESULTS = 5000
+DATA_CENTER_MAX_RESULTS = 1000
+EPIC_LINK_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-link"
+JQL_DATE = "%Y/%m/%d %H:%M"  # JQL's minute-resolution date format
+_ORDER_BY = re.compile(r"\border\s+by\b.*\Z", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class JiraCredentials:
+    """Email + API token (Cloud, HTTP basic) or a personal access token (Data Center, Bearer).
+
+    They also decide the deployment: a PAT means Data Center, which costs no serverInfo call.
+    """
+
+    email: str | None = None
+    token: SecretStr | None = None
+    pat: SecretStr | None = None
+
+    @property
+    def cloud(self) -> bool:
+        return self.pat is None
+
+    @property
+    def settings(self) -> str:
+        """The settings to check when Jira refuses these credentials."""
+        return "SYNCBOT_JIRA_PAT" if self.pat else "SYNCBOT_JIRA_EMAIL and SYNCBOT_JIRA_TOKEN"
+
+
+class _Client(JIRA):
+    """The `jira` client, asking for the field list at most once.
+
+    The library maps field names through the field list before each search, fetching it
+    whenever its cache is empty; `JiraSource` fetches it first through its own counted and
+    retried attempt, so no search hides an extra request.
+    """
+
+    _field_list: list[dict[str, Any]] | None = None
+
+    def fields(self) -> list[dict[str, Any]]:
+        if self._field_list is None:
+            self._field_list = super().fields()
+        return self._field_list
+
+
+class JiraSource:
+    """Live Jira: Cloud through REST v3 enhanced search, Data Center through REST v2 search.
+
+    One fetch makes one field-list request (for the Epic Link field on Data Center; the
+    library needs the list on Cloud too), then one request per page of `jql()`, asking only
+    for `FIELDS` (plus the Epic Link field) and the changelog, for blocked-since.
+
+    Incremental fetches ask for `updated >= cursor - overlap`. The cursor is the latest
+    `updated` Jira returned, kept in the offset Jira wrote it in: the Jira user's timezone,
+    which is also the one JQL dates are read in. The overlap covers the minute resolution of
+    JQL dates, Jira's search index lagging behind writes, and updates made while we paged.
+
+    Pages come in key order, not `updated` order: an update cannot move a ticket across the
+    page boundaries, which with Data Center's `startAt` offsets would make another ticket
+    slip past unseen (and a full reconcile would then drop it from the store).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        url: str,
+        credentials: JiraCredentials,
+        project: str | None = None,
+        jql: str | None = None,
+        epic_link_field: str | None = None,
+        excluded_resolutions: Sequence[str] = ("Won't Do", "Duplicate"),
+        page_size: int | None = None,
+        overlap: dt.timedelta = dt.timedelta(minutes=5),
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        if not (project or jql):
+            raise ValueError("JiraSource needs a project or a jql")
+        self.name = name
+        self.url = url.rstrip("/")
+        self.credentials = credentials
+        self.project = project
+        self.custom_jql = jql
+        self.epic_link_field = epic_link_field
+        self.excluded_resolutions = tuple(excluded_resolutions)
+        self.page_size = page_size or (
+            CLOUD_MAX_RESULTS if credentials.cloud else DATA_CENTER_MAX_RESULTS
+        )
+        self.overlap = overlap
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+
+    def jql(self, since: dt.datetime | None) -> str:
+        """The search: the project (or configured JQL), changes since `since`, in key order."""
+        if self.custom_jql:
+            where = f"({_ORDER_BY.sub('', self.custom_jql).strip()})"
+        else:
+            where = f'project = "{_jql_escape(self.project or "")}"'
+        if since is not None:
+            where += f' AND updated >= "{(since - self.overlap).strftime(JQL_DATE)}"'
+        return f"{where} ORDER BY key ASC"
+
+    def fetch(
+        self,
+        *,
+        updated_since: str | None,
+        full: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> FetchResult:
+        since = live.since(updated_since, full, self.name)
+        attempts = Attempts(self.name, "Jira", self.retry, self.sleep)
+        client = self._connect()
+        try:
+            field_list = attempts("field list", partial(self._call, client.fields))
+            epic = self.epic_link_field or (
+                None if self.credentials.cloud else _epic_link_field(field_list, self.name)
+            )
+            fields = [*FIELDS, epic] if epic else list(FIELDS)
+            pages = live.Pages(
+                partial(
+                    to_ticket,
+                    excluded_resolutions=self.excluded_resolutions,
+                    epic_link_fields=(epic,) if epic else (),
+                    browse_url=self.url,
+                ),
+                progress,
+            )
+            search = self._cloud_pages if self.credentials.cloud else self._data_center_pages
+            for issues in search(client, attempts, self.jql(since), fields):
+                pages.add(issues)
+        finally:
+            client.close()  # type: ignore[no-untyped-call]  # jira leaves close() unannotated
+        return pages.result(complete=since is None, requests=attempts.requests)
+
+    def _connect(self) -> _Client:
+        creds = self.credentials
+        auth: dict[str, Any]
+        if creds.cloud:
+            assert creds.email is not None and creds.token is not None
+            auth = {"basic_auth": (creds.email, creds.token.get_secret_value())}
+        else:
+            assert creds.pat is not None
+            auth = {"token_auth": creds.pat.get_secret_value()}
+        client = _Client(
+            server=self.url,
+            options={"rest_api_version": "3" if creds.cloud else "2"},
+            get_server_info=False,  # the credentials already told us the deployment
+            max_retries=0,  # retries are ours (Attempts), so they are bounded and testable
+            timeout=self.timeout,
+            logging=False,  # the library would log whole response bodies at ERROR
+            **auth,
+        )
+        if creds.cloud:
+            client.deploymentType = "Cloud"  # what serverInfo says; enables the v3 search
+        return client
+
+    def _cloud_pages(
+        self, client: _Client, attempts: Attempts, jql: str, fields: list[str]
+    ) -> Iterator[list[Any]]:
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            page = attempts(
+                f"search page {len(seen) + 1}",
+                partial(
+                    self._call,
+                    client.enhanced_search_issues,
+                    jql,
+                    nextPageToken=token,
+                    maxResults=self.page_size,
+                    fields=list(fields),  # the library rewrites the list in place
+                    expand="changelog",
+                    json_result=True,
+                ),
+            )
+            yield self._issues(page, "/rest/api/3/search/jql")
+            token = page.get("nextPageToken")
+            if page.get("isLast") is True or not isinstance(token, str) or not token:
+                return
+            if token in seen:
+                raise SourceError(
+                    self.name,
+                    "Jira sent the same nextPageToken twice; stopped paging to avoid a loop",
+                )
+            seen.add(token)
+
+    def _data_center_pages(
+        self, client: _Client, attempts: Attempts, jql: str, fields: list[str]
+    ) -> Iterator[list[Any]]:
+        start = 0
+        number = 0
+        while True:
+            number += 1
+            page = attempts(
+                f"search page {number}",
+                partial(
+                    self._call,
+                    client.search_issues,
+                    jql,
+                    startAt=start,
+                    maxResults=self.page_size,
+                    fields=list(fields),
+                    expand="changelog",
+                    json_result=True,
+                ),
+            )
+            issues = self._issues(page, "/rest/api/2/search")
+            yield issues
+            start += len(issues)
+            total = page.get("total")
+            if not issues or (isinstance(total, int) and start >= total):
+                return
+
+    def _issues(self, page: Any, path: str) -> list[Any]:
+        issues = page.get("issues") if isinstance(page, dict) else None
+        if not isinstance(issues, list):
+            raise SourceError(
+                self.name,
+                f"Jira answered {path} without an 'issues' list; is SYNCBOT_JIRA_URL a Jira site?",
+            )
+        return issues
+
+    def _call(self, request: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Make one request through the library, sorting its failures into ours."""
+        try:
+            return request(*args, **kwargs)
+        except JIRAError as exc:
+            raise self._refusal(exc) from exc
+        except requests.Timeout as exc:
+            raise Retryable(f"no answer within {self.timeout:g} s") from exc
+        except requests.ConnectionError as exc:
+            raise Retryable(f"cannot connect to {self.url} (check SYNCBOT_JIRA_URL)") from exc
+        except ValueError as exc:  # requests.JSONDecodeError: a truncated or non-JSON body
+            raise Retryable("the answer was not valid JSON") from exc
+        except requests.RequestException as exc:  # e.g. the connection dropped mid-answer
+            raise Retryable(f"the request failed ({type(exc).__name__})") from exc
+
+    def _refusal(self, exc: JIRAError) -> Exception:
+        """The error for a non-2xx answer. Never str(exc): it carries request details."""
+        status = exc.status_code
+        response = exc.response if isinstance(exc.response, requests.Response) else None
+        reason = f"{status} {response.reason}" if response is not None else f"{status}"
+        path = urlsplit(exc.url or "").path or "?"
+        detail = _one_line(exc.text)
+        if status == 401:
+            return SourceAuthError(
+                self.name, f"Jira answered {reason}: check {self.credentials.settings}"
+            )
+        if status == 403:
+            return SourceAuthError(
+                self.name,
+                f"Jira answered {reason} for {path}{detail}: check "
+                f"{self.credentials.settings} and that this account may browse the project",
+            )
+        # Not `if response`: a requests.Response is falsy when its status is an error.
+        wait = retry_after(response.headers.get("Retry-After")) if response is not None else None
+        if status == 429:
+            return Retryable(reason, rate_limited=True, wait=wait)
+        if status is None or status >= 500:
+            return Retryable(f"Jira answered {reason} for {path}{detail}", wait=wait)
+        hint = ""
+        if status == 410:
+            hint = (
+                "; this Jira removed the API (Jira Cloud needs SYNCBOT_JIRA_EMAIL and "
+                "SYNCBOT_JIRA_TOKEN, not SYNCBOT_JIRA_PAT)"
+            )
+        elif status == 404:
+            hint = "; check SYNCBOT_JIRA_URL" + (
+                " (Jira Data Center needs SYNCBOT_JIRA_PAT)" if self.credentials.cloud else ""
+            )
+        elif status == 400:
+            hint = f"; check the source's {'jql' if self.custom_jql else 'project'}"
+            return SourceQueryError(self.name, f"Jira answered {reason} for {path}{detail}{hint}")
+        return SourceError(self.name, f"Jira answered {reason} for {path}{detail}{hint}")
+
+
+def _jql_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _one_line(text: Any) -> str:
+    """Jira's own error text (errorMessages), shortened to one line, or ''."""
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    line = " ".join(text.split())
+    return f" ({line[:197] + '...' if len(line) > 200 else line})"
+
+
+def _epic_link_field(field_list: Any, source: str) -> str | None:
+    """The id of Data Center's Epic Link custom field (by its type, else by its name)."""
+    if not isinstance(field_list, list):
+        raise SourceError(source, "Jira answered the field list with something else than a list")
+    fields = [f for f in field_list if isinstance(f, dict) and isinstance(f.get("id"), str)]
+    for f in fields:
+        if obj(f.get("schema")).get("custom") == EPIC_LINK_SCHEMA:
+            return str(f["id"])
+    for f in fields:
+        if f.get("name") == "Epic Link":
+            return str(f["id"])
+    return None

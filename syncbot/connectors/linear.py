@@ -1,4 +1,5 @@
-"""Linear: translation of GraphQL `Issue` nodes into `Ticket`s.
+"""Linear: translation of GraphQL `Issue` nodes into `Ticket`s, and the live `LinearSource`
+that pages through them with `gql` over httpx.
 
 `to_ticket` is pure and shared by the `linear-export` source and the live connector.
 `ISSUE_FIELDS` is the selection both the live query and the export format rely on.
@@ -6,8 +7,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
+import httpx
+from gql import Client, GraphQLRequest
+from gql.client import SyncClientSession
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportProtocolError,
+    TransportQueryError,
+    TransportServerError,
+)
+from gql.transport.httpx import HTTPXTransport
+from pydantic import SecretStr
+
+from syncbot.connectors import live
+from syncbot.connectors.base import FetchResult, ProgressCallback
 from syncbot.connectors.parsing import (
     MalformedTicket,
     names,
@@ -16,26 +35,58 @@ from syncbot.connectors.parsing import (
     optional_date,
     optional_timestamp,
     timestamp,
+    tolerant,
 )
+from syncbot.connectors.retry import Attempts, Retryable, RetryPolicy, Sleep, retry_after
 from syncbot.domain import Progress, StatusChange, Ticket
+from syncbot.errors import SourceAuthError, SourceError
 
+# Every nested connection names its page size: Linear charges a connection's children times
+# its `first` (50 when absent), so these bounds set the cost of each issue (see PAGE_SIZE).
+# `trashed` lets the live connector drop deleted issues that `includeArchived` also returns.
 ISSUE_FIELDS = """
-    id identifier title description url
+    id identifier title description url trashed
     state { name type }
     dueDate createdAt updatedAt completedAt canceledAt estimate
     assignee { name email }
-    labels { nodes { name } }
+    labels(first: 20) { nodes { name } }
     projectMilestone { id name targetDate }
     project { id name }
-    relations { nodes { type relatedIssue { id identifier } } }
-    inverseRelations { nodes { type issue { id identifier } } }
-    history(first: 50) { nodes { createdAt fromState { name } toState { name } } }
+    relations(first: 10) { nodes { type relatedIssue { id identifier } } }
+    inverseRelations(first: 10) { nodes { type issue { id identifier } } }
+    history(first: 30) { nodes { createdAt fromState { name } toState { name } } }
 """
-_STATE = {"triage": Progress.TODO, "backlog": Progress.TODO, "unstarted": Progress.TODO,
-          "started": Progress.IN_PROGRESS, "completed": Progress.DONE,
-          "canceled": Progress.EXCLUDED, "duplicate": Progress.EXCLUDED}
+# Issues per page. Linear refuses any query over 10,000 complexity points, counted as 0.1 per
+# property, 1 per object, a connection's children times its page size
+# (linear.app/developers/rate-limiting). One issue above costs about 174 points (20 labels
+# 22, two relation lists 23 each, 30 history entries 99, the rest 7), so 50 issues and their
+# page info come to about 8,800; 57 would be the ceiling. `first: 250`, the most Linear pages
+# without nested lists, would cost about 44,000 and be refused.
+PAGE_SIZE = 50
+# includeArchived: issues auto-archived after completion still count as done; the connector
+# drops trashed ones. No orderBy: the default (createdAt) is one that updates cannot change,
+# so an issue updated while we page neither skips the page boundary nor vanishes from a full
+# fetch; the incremental overlap re-reads it.
+ISSUES_QUERY = f"""
+query SyncbotIssues($first: Int!, $after: String, $filter: IssueFilter) {{
+  issues(first: $first, after: $after, filter: $filter, includeArchived: true) {{
+    nodes {{ {ISSUE_FIELDS} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}
+"""
+_STATE = {
+    "triage": Progress.TODO,
+    "backlog": Progress.TODO,
+    "unstarted": Progress.TODO,
+    "started": Progress.IN_PROGRESS,
+    "completed": Progress.DONE,
+    "canceled": Progress.EXCLUDED,
+    "duplicate": Progress.EXCLUDED,
+}
 
 
+@tolerant
 def to_ticket(raw: Any) -> Ticket:
     """Translate one `Issue` node; raise MalformedTicket if unusable."""
     key = need(raw, "identifier", "issue")
@@ -50,16 +101,19 @@ def to_ticket(raw: Any) -> Ticket:
         progress = Progress.EXCLUDED
     completed = None
     if progress is Progress.DONE:
-        completed = optional_timestamp(raw.get("completedAt"), f"{key}.completedAt") or \
-            timestamp(need(raw, "updatedAt", key), f"{key}.updatedAt")
+        completed = optional_timestamp(raw.get("completedAt"), f"{key}.completedAt") or timestamp(
+            need(raw, "updatedAt", key), f"{key}.updatedAt"
+        )
     assignee = obj(raw.get("assignee"))
     blocks = tuple(
         obj(rel.get("relatedIssue")).get("identifier")
-        for rel in _nodes(raw.get("relations")) if rel.get("type") == "blocks"
+        for rel in _nodes(raw.get("relations"))
+        if rel.get("type") == "blocks"
     )
     blocked_by = tuple(
         obj(rel.get("issue")).get("identifier")
-        for rel in _nodes(raw.get("inverseRelations")) if rel.get("type") == "blocks"
+        for rel in _nodes(raw.get("inverseRelations"))
+        if rel.get("type") == "blocks"
     )
     return Ticket(
         key=key,
@@ -97,3 +151,179 @@ def _history(raw: dict[str, Any], key: str) -> tuple[StatusChange, ...]:
             at = timestamp(entry["createdAt"], f"{key}.history")
             changes.append(StatusChange(at, obj(entry.get("fromState")).get("name"), to_state))
     return tuple(sorted(changes, key=lambda c: c.at))
+
+
+# -- the live connector ---------------------------------------------------------------------
+
+
+@dataclass
+class _Answer:
+    """Status and headers of the latest HTTP answer (gql keeps only the body)."""
+
+    status: int | None = None
+    headers: httpx.Headers | None = None
+
+    def record(self, response: httpx.Response) -> None:
+        self.status, self.headers = response.status_code, response.headers
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name) if self.headers is not None else None
+
+
+class LinearSource:
+    """Live Linear: `ISSUES_QUERY` page after page, filtered by team key and/or project name.
+
+    One request per page of `page_size` issues. Incremental fetches add
+    `updatedAt >= cursor - overlap`, the cursor being the latest `updatedAt` Linear returned.
+    Rate limits arrive as HTTP 400 with `extensions.code == "RATELIMITED"`, refused keys as
+    400 or 401 with `AUTHENTICATION_ERROR`; both are told apart by that code, not the status.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        url: str,
+        api_key: SecretStr,
+        team: str | None = None,
+        project: str | None = None,
+        page_size: int = PAGE_SIZE,
+        overlap: dt.timedelta = dt.timedelta(minutes=5),
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = time.sleep,
+    ) -> None:
+        if not (team or project):
+            raise ValueError("LinearSource needs a team or a project")
+        self.name = name
+        self.url = url
+        self.api_key = api_key
+        self.team = team
+        self.project = project
+        self.page_size = page_size
+        self.overlap = overlap
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.sleep = sleep
+        self.document = GraphQLRequest(ISSUES_QUERY).document
+
+    def issue_filter(self, since: dt.datetime | None) -> dict[str, Any]:
+        """The `IssueFilter` variable: team key, project name, updated since."""
+        where: dict[str, Any] = {}
+        if self.team:
+            where["team"] = {"key": {"eq": self.team}}
+        if self.project:
+            where["project"] = {"name": {"eq": self.project}}
+        if since is not None:
+            start = (since - self.overlap).astimezone(dt.UTC).isoformat(timespec="milliseconds")
+            where["updatedAt"] = {"gte": start.replace("+00:00", "Z")}  # as Linear writes it
+        return where
+
+    def fetch(
+        self,
+        *,
+        updated_since: str | None,
+        full: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> FetchResult:
+        since = live.since(updated_since, full, self.name)
+        attempts = Attempts(self.name, "Linear", self.retry, self.sleep)
+        pages = live.Pages(to_ticket, progress)
+        answer = _Answer()
+        transport = HTTPXTransport(
+            url=self.url,
+            headers={"Authorization": self.api_key.get_secret_value()},
+            timeout=self.timeout,
+            event_hooks={"response": [answer.record]},
+        )
+        variables: dict[str, Any] = {
+            "first": self.page_size,
+            "after": None,
+            "filter": self.issue_filter(since),
+        }
+        cursors: set[str] = set()
+        with Client(transport=transport) as session:
+            while True:
+                data = attempts(
+                    f"issues page {pages.pages + 1}",
+                    partial(self._execute, session, dict(variables), answer),
+                )
+                nodes, has_next, cursor = self._page(data)
+                pages.add(n for n in nodes if not (isinstance(n, dict) and n.get("trashed")))
+                if not has_next:
+                    break
+                if not cursor or cursor in cursors:
+                    raise SourceError(
+                        self.name,
+                        "Linear said there is a next page but gave no "
+                        "new endCursor; stopped paging",
+                    )
+                cursors.add(cursor)
+                variables["after"] = cursor
+        return pages.result(complete=since is None, requests=attempts.requests)
+
+    def _execute(
+        self, session: SyncClientSession, variables: dict[str, Any], answer: _Answer
+    ) -> dict[str, Any]:
+        """One POST; failures sorted into Retryable and Source*Error."""
+        answer.status = answer.headers = None
+        try:
+            return session.execute(GraphQLRequest(self.document, variable_values=variables))
+        except TransportQueryError as exc:  # a GraphQL answer with errors, whatever the status
+            raise self._refusal(exc.errors or [], answer) from exc
+        except TransportServerError as exc:  # status >= 400 and no GraphQL answer
+            raise self._refusal([], answer, exc.code) from exc
+        except TransportProtocolError as exc:  # 2xx but not a GraphQL answer
+            raise Retryable("the answer was not a GraphQL response (malformed JSON)") from exc
+        except TransportConnectionFailed as exc:
+            if isinstance(exc.__cause__, httpx.TimeoutException):
+                raise Retryable(f"no answer within {self.timeout:g} s") from exc
+            raise Retryable(f"cannot connect to {self.url} (check SYNCBOT_LINEAR_API_URL)") from exc
+
+    def _refusal(self, errors: list[Any], answer: _Answer, status: int | None = None) -> Exception:
+        status = status or answer.status
+        codes = sorted(
+            {c for e in errors if isinstance(c := obj(obj(e).get("extensions")).get("code"), str)}
+        )
+        message = self._scrub(str(obj(errors[0]).get("message") or "")) if errors else ""
+        said = f"Linear answered {status or '?'}{' ' + '/'.join(codes) if codes else ''}"
+        said += f" ({message or 'no message'})"
+        wait = retry_after(answer.header("Retry-After"))
+        if "RATELIMITED" in codes or status == 429:
+            return Retryable(said, rate_limited=True, wait=wait)
+        if "AUTHENTICATION_ERROR" in codes or status == 401:
+            return SourceAuthError(self.name, f"{said}: check SYNCBOT_LINEAR_API_KEY")
+        if "FORBIDDEN" in codes or status == 403:
+            return SourceAuthError(
+                self.name,
+                f"{said}: check SYNCBOT_LINEAR_API_KEY and that its user may read this team",
+            )
+        if (status or 0) >= 500 or "INTERNAL_SERVER_ERROR" in codes:
+            return Retryable(said, wait=wait)
+        if "GRAPHQL_VALIDATION_FAILED" in codes:
+            return SourceError(
+                self.name,
+                f"{said}: Linear no longer accepts syncbot's query (its schema changed); "
+                "please report this",
+            )
+        if status == 404:
+            return SourceError(self.name, f"{said}: check SYNCBOT_LINEAR_API_URL")
+        return SourceError(self.name, said)
+
+    def _scrub(self, text: str) -> str:
+        """Never repeat the key, should an error message echo it."""
+        key = self.api_key.get_secret_value()
+        return " ".join(text.replace(key, "***").split()) if key else text
+
+    def _page(self, data: Any) -> tuple[list[Any], bool, str | None]:
+        connection = obj(obj(data).get("issues"))
+        nodes = connection.get("nodes")
+        info = connection.get("pageInfo")
+        if not isinstance(nodes, list) or not isinstance(info, dict):
+            raise SourceError(
+                self.name,
+                "Linear answered without data.issues.nodes and "
+                "pageInfo; is SYNCBOT_LINEAR_API_URL Linear's API?",
+            )
+        cursor = info.get("endCursor")
+        return nodes, info.get("hasNextPage") is True, cursor if isinstance(cursor, str) else None

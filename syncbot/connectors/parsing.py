@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec
+
+from syncbot.domain import Ticket
+
+P = ParamSpec("P")
 
 
 class MalformedTicket(ValueError):
     """One ticket cannot be read; the caller skips and counts it."""
+
+
+def tolerant(translate: Callable[P, Ticket]) -> Callable[P, Ticket]:
+    """Make a translator fail only with MalformedTicket, whatever the payload holds.
+
+    Tracker JSON is untrusted: a list where an object belongs must skip one ticket, not abort
+    the sync. Programming errors in the translator surface the same way, so tests pin it.
+    """
+
+    @functools.wraps(translate)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Ticket:
+        try:
+            return translate(*args, **kwargs)
+        except MalformedTicket:
+            raise
+        except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+            raise MalformedTicket(f"unreadable ticket: {type(exc).__name__}: {exc}") from exc
+
+    return wrapper
 
 
 def need(mapping: Any, key: str, where: str) -> Any:

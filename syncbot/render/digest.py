@@ -2,12 +2,17 @@
 
 `internal_digest` reads the full state; `client_digest` reads only the allow-listed
 `ClientView`. Text, Block Kit and JSON are renderings of the same `DigestDoc`.
+
+"Completed since the last digest": a milestone done by the as-of date whose actual date is
+after `since`, or (when the last posted digest's snapshot is given as `done_before`) one that
+was not done in that digest. `since` is the last posted digest's as-of date, or one cadence
+back when nothing was posted yet (see `service.digest_since`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +36,10 @@ class DigestDoc:
     title: str
     summary: str
     sections: tuple[Section, ...]
+    links: tuple[tuple[str, str], ...] = ()  # (ticket key, URL): internal digests only
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "client": self.client_id,
             "audience": self.audience,
             "as_of": self.as_of.isoformat(),
@@ -42,9 +48,21 @@ class DigestDoc:
             "summary": self.summary,
             "sections": [{"heading": s.heading, "lines": list(s.lines)} for s in self.sections],
         }
+        if self.links:
+            doc["links"] = dict(self.links)
+        return doc
 
 
-def internal_digest(state: ClientState, since: dt.date, now: dt.datetime) -> DigestDoc:
+def internal_digest(
+    state: ClientState,
+    since: dt.date,
+    now: dt.datetime,
+    *,
+    links: Mapping[str, str] | None = None,
+    done_before: Collection[str] | None = None,
+) -> DigestDoc:
+    """Everything, for the delivery team: ticket keys (linked when `links` has their URL),
+    owners and emails, late tickets, every warning."""
     milestone_lines = []
     for m in state.milestones:
         dates = _dates(m.planned, m.forecast, m.actual)
@@ -80,13 +98,21 @@ def internal_digest(state: ClientState, since: dt.date, now: dt.datetime) -> Dig
         if _slipping(m.forecast, m.planned, m.status)
     ]
     sections = [
-        Section("Milestones", tuple(milestone_lines) or ("No milestones configured.",)),
         Section(
-            f"Completed since {since.isoformat()}",
-            _completed([(m.name, m.actual) for m in state.milestones], since, state.as_of),
+            messages.SECTION_MILESTONES,
+            tuple(milestone_lines) or (messages.NO_MILESTONES_INTERNAL,),
         ),
         Section(
-            "In progress",
+            messages.completed_since(since),
+            _completed(
+                [(m.id, m.name, m.actual) for m in state.milestones],
+                since,
+                state.as_of,
+                done_before,
+            ),
+        ),
+        Section(
+            messages.SECTION_IN_PROGRESS,
             _in_progress(
                 [
                     (m.name, m.status, m.forecast, m.tickets_done, m.tickets_total, m.started)
@@ -94,16 +120,21 @@ def internal_digest(state: ClientState, since: dt.date, now: dt.datetime) -> Dig
                 ]
             ),
         ),
-        Section("Needed from the client", tuple(needed) or ("Nothing is waiting on the client.",)),
-        Section("Date changes", tuple(changes) or ("No forecast dates moved.",)),
         Section(
-            "Warnings",
+            messages.SECTION_NEEDED_INTERNAL,
+            tuple(needed) or (messages.NOTHING_NEEDED_INTERNAL,),
+        ),
+        Section(
+            messages.SECTION_DATE_CHANGES, tuple(changes) or (messages.NO_DATE_CHANGES_INTERNAL,)
+        ),
+        Section(
+            messages.SECTION_WARNINGS,
             tuple(
                 f"[{w.kind.value}] {w.message}"
                 for w in state.warnings
                 if w.kind not in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
             )
-            or ("None.",),
+            or (messages.NO_WARNINGS,),
         ),
     ]
     return DigestDoc(
@@ -111,7 +142,7 @@ def internal_digest(state: ClientState, since: dt.date, now: dt.datetime) -> Dig
         "internal",
         state.as_of,
         since,
-        f"{state.client_name} — internal digest, {state.as_of.isoformat()}",
+        messages.internal_digest_title(state.client_name, state.as_of),
         _summary(
             state.spi,
             [m.status.value for m in state.milestones],
@@ -119,10 +150,20 @@ def internal_digest(state: ClientState, since: dt.date, now: dt.datetime) -> Dig
             _freshness(state, now),
         ),
         tuple(sections),
+        links=tuple(sorted((links or {}).items())),
     )
 
 
-def client_digest(view: ClientView, since: dt.date, freshness: str = "") -> DigestDoc:
+def client_digest(
+    view: ClientView,
+    since: dt.date,
+    freshness: str = "",
+    *,
+    done_before: Collection[str] | None = None,
+) -> DigestDoc:
+    """The client's digest, from the allow-listed view only (SPEC §7): milestones with
+    planned / forecast / actual and status, completed since the last digest, in progress,
+    what is needed from the client (due dates, impact), and date changes with reasons."""
     deps = {d.id: d for d in view.dependencies}
     milestone_lines = tuple(
         f"{_badge(m.status)} {m.name} ({m.phase}): {_dates(m.planned, m.forecast, m.actual)}"
@@ -142,19 +183,19 @@ def client_digest(view: ClientView, since: dt.date, freshness: str = "") -> Dige
         if _slipping(m.forecast, m.planned, Status(m.status)):
             waiting = [deps[i].summary for i in m.blocked_by if i in deps]
             reason = (
-                f"waiting on {messages.quoted_list(waiting)}"
-                if waiting
-                else "remaining work is taking longer than planned"
+                messages.waiting_on(waiting) if waiting else messages.SLIP_REASON_UNKNOWN_CLIENT
             )
             changes.append(_slip(m.name, m.planned, m.forecast, reason))
     sections = (
-        Section("Milestones", milestone_lines or ("No milestones yet.",)),
+        Section(messages.SECTION_MILESTONES, milestone_lines or (messages.NO_MILESTONES_CLIENT,)),
         Section(
-            f"Completed since {since.isoformat()}",
-            _completed([(m.name, m.actual) for m in view.milestones], since, view.as_of),
+            messages.completed_since(since),
+            _completed(
+                [(m.id, m.name, m.actual) for m in view.milestones], since, view.as_of, done_before
+            ),
         ),
         Section(
-            "In progress",
+            messages.SECTION_IN_PROGRESS,
             _in_progress(
                 [
                     (
@@ -169,15 +210,17 @@ def client_digest(view: ClientView, since: dt.date, freshness: str = "") -> Dige
                 ]
             ),
         ),
-        Section("What we need from you", needed or ("Nothing is waiting on you right now.",)),
-        Section("Date changes", tuple(changes) or ("No dates changed.",)),
+        Section(messages.SECTION_NEEDED_CLIENT, needed or (messages.NOTHING_NEEDED_CLIENT,)),
+        Section(
+            messages.SECTION_DATE_CHANGES, tuple(changes) or (messages.NO_DATE_CHANGES_CLIENT,)
+        ),
     )
     return DigestDoc(
         view.client_id,
         "client",
         view.as_of,
         since,
-        f"{view.client_name} — project update, {view.as_of.isoformat()}",
+        messages.client_digest_title(view.client_name, view.as_of),
         _summary(
             view.spi,
             [m.status for m in view.milestones],
@@ -196,6 +239,11 @@ def freshness_line(state: ClientState, now: dt.datetime) -> str:
 def _freshness(state: ClientState, now: dt.datetime) -> str:
     stale = [messages.stale_source(s.label, s.last_success, now) for s in state.sources if s.stale]
     return " ".join(stale)
+
+
+def summary_line(spi: float | None, statuses: Sequence[str], overdue: int, freshness: str) -> str:
+    """The one-line summary under a digest's (or a status reply's) title."""
+    return _summary(spi, statuses, overdue, freshness)
 
 
 def _summary(spi: float | None, statuses: Sequence[str], overdue: int, freshness: str) -> str:
@@ -249,18 +297,23 @@ def _reasons_internal(late: Sequence[str], blocked_by: Sequence[str]) -> str:
         reasons.append(f"blocked by {', '.join(blocked_by)}")
     if late:
         reasons.append(f"past due: {', '.join(late)}")
-    return "; ".join(reasons) or "open tickets are due after the planned date"
+    return "; ".join(reasons) or messages.SLIP_REASON_UNKNOWN_INTERNAL
 
 
 def _completed(
-    items: Sequence[tuple[str, dt.date | None]], since: dt.date, as_of: dt.date
+    items: Sequence[tuple[str, str, dt.date | None]],
+    since: dt.date,
+    as_of: dt.date,
+    done_before: Collection[str] | None,
 ) -> tuple[str, ...]:
     lines = tuple(
         f"{name} — delivered {actual.isoformat()}"
-        for name, actual in items
-        if actual is not None and since < actual <= as_of
+        for mid, name, actual in items
+        if actual is not None
+        and actual <= as_of
+        and (since < actual or (done_before is not None and mid not in done_before))
     )
-    return lines or ("No milestones completed in this period.",)
+    return lines or (messages.NOTHING_COMPLETED,)
 
 
 def _in_progress(
@@ -272,4 +325,4 @@ def _in_progress(
         for name, status, forecast, done, total, started in items
         if started and status is not Status.DONE
     )
-    return lines or ("Nothing in progress.",)
+    return lines or (messages.NOTHING_IN_PROGRESS,)

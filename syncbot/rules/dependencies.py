@@ -41,7 +41,7 @@ def dependencies(
 ) -> list[DependencyState]:
     """Every open client dependency, with the milestones it blocks and its impact.
 
-    A dependency blocks the milestones holding tickets linked to it as "is blocked by"
+    A dependency blocks the milestones holding open tickets linked to it as "is blocked by"
     (from either end of the link), plus the milestones it belongs to itself.
     `membership` maps milestone id -> its tickets, in milestone order; `names` id -> name.
     """
@@ -56,8 +56,11 @@ def dependencies(
         if not is_dependency(ticket, labels):
             continue
         held_up = blocked_by_dep.get(ticket.key, set()) | {ticket.key}
+        # Only open tickets are held up: a linked ticket finished anyway is not blocked.
         blocks = tuple(
-            mid for mid, members in membership.items() if any(t.key in held_up for t in members)
+            mid
+            for mid, members in membership.items()
+            if any(t.key in held_up and t.is_open for t in members)
         )
         since = blocked_since(ticket, blocked_keywords, tz)
         days_blocked = (as_of - since).days

@@ -1,0 +1,1 @@
+"""Local stand-ins for the trackers' HTTP APIs (Jira Cloud/Data Center, Linear) for tests."""
