@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -137,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `syncbot status | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _settings() -> Settings:
@@ -346,7 +350,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     store = Store(f"sqlite:///{db}")
     # The demo is offline by design: no .env, no tracker credentials.
     settings = Settings(_env_file=None, database_url=store.url)  # type: ignore[call-arg]
-    code = _sync(loaded, settings, store, as_of=args.as_of, quiet=True)
+    print("Syncing the recorded Jira and Linear responses under config/demo/ ...")
+    code = _sync(loaded, settings, store, as_of=args.as_of)
     if code:
         return code
     now = _now()

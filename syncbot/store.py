@@ -321,7 +321,7 @@ class Store:
             record.last_error = None
             if complete:
                 record.last_full = at
-            if cursor and (record.cursor is None or cursor > record.cursor or complete):
+            if cursor and (complete or _later(cursor, record.cursor)):
                 record.cursor = cursor
             session.flush()
             count = len(
@@ -706,3 +706,13 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         claimed_by=row.claimed_by,
         claimed_until=row.claimed_until,
     )
+
+
+def _later(cursor: str, held: str | None) -> bool:
+    """Compare tracker timestamps as instants: offsets differ across DST, strings mislead."""
+    if held is None:
+        return True
+    try:
+        return dt.datetime.fromisoformat(cursor) > dt.datetime.fromisoformat(held)
+    except ValueError:
+        return cursor > held

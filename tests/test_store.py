@@ -111,3 +111,14 @@ def test_installation_secret_is_stable(store: Store) -> None:
 def test_bad_database_url_is_a_clear_error() -> None:
     with pytest.raises(StoreError, match="not a database URL"):
         Store("not a url")
+
+
+def test_cursor_advances_by_instant_not_by_string(store: Store) -> None:
+    """After the autumn DST change a later instant can sort lower as a string."""
+    summer = "2026-11-01T01:50:00-05:00"  # 06:50 UTC
+    winter = "2026-11-01T01:10:00-06:00"  # 07:10 UTC: later, yet "01:10" < "01:50"
+    store.save_tickets("acme", "src", [], complete=False, cursor=summer, at=T0)
+    store.save_tickets("acme", "src", [], complete=False, cursor=winter, at=T0)
+    assert store.source_records("acme")["src"].cursor == winter
+    store.save_tickets("acme", "src", [], complete=False, cursor=summer, at=T0)
+    assert store.source_records("acme")["src"].cursor == winter
