@@ -222,6 +222,7 @@ def _natural_key(path: Path) -> list[Any]:
 def _semantic_problems(config: Config, path: Path) -> Iterable[str]:
     """Checks that span several keys: duplicates, match keys vs. source kinds, export paths."""
     yield from _duplicates([c.id for c in config.clients], "clients[{}].id", "client id")
+    yield from _channel_problems(config.clients)
     for ci, client in enumerate(config.clients):
         where = f"clients[{ci}]"
         yield from _duplicates(
@@ -258,6 +259,25 @@ def _semantic_problems(config: Config, path: Path) -> Iterable[str]:
                         f"{where}.milestones[{mi}].phase: {milestone.phase!r} is not in "
                         f"{where}.phases"
                     )
+
+
+def _channel_problems(clients: list[Client]) -> Iterable[str]:
+    """A client channel (often Slack Connect, shared with the client's company) must belong to
+    exactly one client and never double as an internal channel; internal ones may be shared."""
+    for ci, client in enumerate(clients):
+        key = f"clients[{ci}].client_channel"
+        for oi, other in enumerate(clients):
+            if other.internal_channel == client.client_channel:
+                whose = "its own" if oi == ci else f"clients[{oi}]'s"
+                yield (
+                    f"{key}: {client.client_channel!r} is also {whose} internal_channel; "
+                    "internal detail would reach the client"
+                )
+            if oi < ci and other.client_channel == client.client_channel:
+                yield (
+                    f"{key}: {client.client_channel!r} is also clients[{oi}].client_channel; "
+                    "one client would see another's project"
+                )
 
 
 def _source_problems(source: Source, key: str, config_path: Path) -> Iterable[str]:

@@ -8,7 +8,11 @@
     │   ├── SourceAuthError      401/403: a credential setting is wrong
     │   ├── SourceQueryError     the tracker rejected what we asked (bad project, team, JQL)
     │   └── SourceRateLimited    the tracker kept answering "slow down"
-    └── StoreError           the state database cannot be opened or written
+    ├── StoreError           the state database cannot be opened or written
+    └── SlackError           (syncbot/slack/posting.py) Slack refused or failed a call
+        ├── SlackRefused         ok:false that retrying will not fix (e.g. not_in_channel)
+        ├── SlackRateLimited     429 beyond what we are willing to wait
+        └── SlackUnavailable     5xx / network: the post may or may not have happened
 
 Library code raises these; only the CLI turns them into exit codes.
 """

@@ -100,7 +100,7 @@ NO_DATE_CHANGES_INTERNAL = "No forecast dates moved."
 NO_DATE_CHANGES_CLIENT = "No dates changed."
 NO_WARNINGS = "None."
 SLIP_REASON_UNKNOWN_CLIENT = "remaining work is taking longer than planned"
-SLIP_REASON_UNKNOWN_INTERNAL = "open tickets are due after the planned date"
+SLIP_REASON_UNKNOWN_INTERNAL = "open tickets have no due dates and the planned date has passed"
 
 
 def completed_since(since: dt.date) -> str:

@@ -249,3 +249,31 @@ def test_demo_prints_both_digests_for_both_clients(
     out = capsys.readouterr().out
     assert out.count("internal digest") >= 2 and out.count("project update") >= 2
     assert "State stored in" in out
+
+
+def test_client_channel_must_not_be_an_internal_channel(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    # Both clients use CINT as their internal channel; make it glx's client channel too.
+    config.write_text(
+        config.read_text().replace('client_channel = "CGLX"', 'client_channel = "CINT"')
+    )
+    assert _err(capsys, ["check", "--config", str(config)]) == [
+        f"{config}: clients[1].client_channel: 'CINT' is also clients[0]'s internal_channel; "
+        "internal detail would reach the client",
+        f"{config}: clients[1].client_channel: 'CINT' is also its own internal_channel; "
+        "internal detail would reach the client",
+    ]
+
+
+def test_two_clients_in_one_client_channel(
+    capsys: pytest.CaptureFixture[str], config: Path
+) -> None:
+    config.write_text(
+        config.read_text().replace('client_channel = "CGLX"', 'client_channel = "CMRK"')
+    )
+    [line] = _err(capsys, ["check", "--config", str(config)])
+    assert line == (
+        f"{config}: clients[1].client_channel: 'CMRK' is also "
+        "clients[0].client_channel; one client would see another's project"
+    )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from syncbot import messages
-from syncbot.domain import ClientState, Status, WarningKind
+from syncbot.domain import ClientState, MilestoneState, Status, WarningKind
 from syncbot.render.views import ClientView
 
 
@@ -93,7 +93,7 @@ def internal_digest(
         if w.kind in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
     ]
     changes += [
-        _slip(m.name, m.planned, m.forecast, _reasons_internal(m.late_tickets, m.blocked_by))
+        _slip(m.name, m.planned, m.forecast, _reasons_internal(m))
         for m in state.milestones
         if _slipping(m.forecast, m.planned, m.status)
     ]
@@ -181,7 +181,7 @@ def client_digest(
     ]
     for m in view.milestones:
         if _slipping(m.forecast, m.planned, Status(m.status)):
-            waiting = [deps[i].summary for i in m.blocked_by if i in deps]
+            waiting = [deps[i].summary for i in m.waiting_on if i in deps]
             reason = (
                 messages.waiting_on(waiting) if waiting else messages.SLIP_REASON_UNKNOWN_CLIENT
             )
@@ -291,12 +291,17 @@ def _slip(name: str, planned: dt.date, forecast: dt.date | None, reason: str) ->
     )
 
 
-def _reasons_internal(late: Sequence[str], blocked_by: Sequence[str]) -> str:
+def _reasons_internal(m: MilestoneState) -> str:
+    """What sets the forecast: the dependency or tickets whose dates equal it."""
     reasons = []
-    if blocked_by:
-        reasons.append(f"blocked by {', '.join(blocked_by)}")
+    if m.forecast_set_by_dependencies:
+        reasons.append(f"waiting on client dependency {', '.join(m.forecast_set_by_dependencies)}")
+    late = [k for k in m.forecast_set_by_tickets if k in m.late_tickets]
+    due = [k for k in m.forecast_set_by_tickets if k not in m.late_tickets]
     if late:
         reasons.append(f"past due: {', '.join(late)}")
+    if due and m.forecast:
+        reasons.append(f"{', '.join(due)} due {m.forecast.isoformat()}")
     return "; ".join(reasons) or messages.SLIP_REASON_UNKNOWN_INTERNAL
 
 
