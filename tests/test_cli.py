@@ -259,10 +259,14 @@ def test_client_channel_must_not_be_an_internal_channel(
         config.read_text().replace('client_channel = "CGLX"', 'client_channel = "CINT"')
     )
     assert _err(capsys, ["check", "--config", str(config)]) == [
-        f"{config}: clients[1].client_channel: 'CINT' is also clients[0]'s internal_channel; "
-        "internal detail would reach the client",
-        f"{config}: clients[1].client_channel: 'CINT' is also its own internal_channel; "
-        "internal detail would reach the client",
+        (
+            f"{config}: clients[1].client_channel: 'CINT' is also clients[0]'s internal_channel; "
+            "internal detail would reach the client"
+        ),
+        (
+            f"{config}: clients[1].client_channel: 'CINT' is also its own internal_channel; "
+            "internal detail would reach the client"
+        ),
     ]
 
 
