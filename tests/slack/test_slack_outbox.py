@@ -274,9 +274,13 @@ def test_correct_needs_post_and_something_posted(
         (
             'internal_channel = "CINT"\nclient_channel = "CGLX"',
             'internal_channel = "CMRK"\nclient_channel = "CGLX"',
-            "internal digest of 'glx' to CMRK",
+            "clients[0].client_channel: 'CMRK' is also clients[1]'s internal_channel",
         ),
-        ('client_channel = "CGLX"', 'client_channel = "CMRK"', "client digest of 'glx' to CMRK"),
+        (
+            'client_channel = "CGLX"',
+            'client_channel = "CMRK"',
+            "clients[1].client_channel: 'CMRK' is also clients[0].client_channel",
+        ),
     ],
     ids=["internal-into-a-client-channel", "client-into-another-clients-channel"],
 )
