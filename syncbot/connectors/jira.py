@@ -114,11 +114,21 @@ def to_ticket(
         assignee_name=assignee.get("displayName"),
         assignee_email=assignee.get("emailAddress"),
         description=adf_to_text(fields.get("description")),
-        url=f"{browse_url.rstrip('/')}/browse/{key}" if browse_url else None,
+        url=_browse_link(key, browse_url, raw.get("self")),
         blocked_by=blocked_by,
         blocks=blocks,
         history=history,
     )
+
+
+def _browse_link(key: str, base: str | None, self_url: Any) -> str | None:
+    """The issue's page: from the configured base URL, else from the REST `self` link that
+    every Jira issue carries (`https://host/ctx/rest/api/3/issue/10002` -> `https://host/ctx`)."""
+    if not base and isinstance(self_url, str) and "/rest/" in self_url:
+        parts = urlsplit(self_url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            base = f"{parts.scheme}://{parts.netloc}{parts.path.split('/rest/', 1)[0]}"
+    return f"{base.rstrip('/')}/browse/{key}" if base else None
 
 
 def _progress(status: dict[str, Any], resolution: Any, excluded: Iterable[str]) -> Progress:

@@ -44,6 +44,10 @@ from syncbot.errors import SourceAuthError, SourceError
 # Every nested connection names its page size: Linear charges a connection's children times
 # its `first` (50 when absent), so these bounds set the cost of each issue (see PAGE_SIZE).
 # `trashed` lets the live connector drop deleted issues that `includeArchived` also returns.
+# `history` is ordered by createdAt, newest first as Linear's pagination docs describe ("to get
+# the most recently updated ... order by updatedAt"), so the first 30 entries hold the latest
+# changes: what blocked_since needs. It misses the blocking transition only when an issue had
+# more than 30 changes of any kind since then (then blocked_since falls back to creation).
 ISSUE_FIELDS = """
     id identifier title description url trashed
     state { name type }

@@ -443,7 +443,7 @@ def test_optional_fields_may_be_absent_or_null() -> None:
     assert (t.due, t.parent, t.project, t.assignee_name, t.assignee_email) == (None,) * 5
     assert (t.labels, t.fix_versions, t.components, t.blocks) == ((),) * 4
     assert (t.title, t.description) == ("", "")
-    assert t.url is None
+    assert t.url == "https://acme.atlassian.net/browse/ACME-40"  # from the REST `self` link
 
 
 # --- malformed issues --------------------------------------------------------------------
@@ -564,3 +564,41 @@ def test_the_samples_hold_translatable_issues(jira_samples: list[tuple[str, Any]
         2022, 2, 3, 11, 33, 7, 230000, tzinfo=dt.timezone(dt.timedelta(hours=-5))
     )
     assert story.description == "Some Description"
+
+
+@pytest.mark.parametrize(
+    ("self_url", "base", "expected"),
+    [
+        (
+            "https://acme.atlassian.net/rest/api/3/issue/10002",
+            None,
+            "https://acme.atlassian.net/browse/ACME-7",
+        ),
+        (
+            "https://jira.corp.example/jira/rest/api/2/issue/10002",
+            None,
+            "https://jira.corp.example/jira/browse/ACME-7",
+        ),
+        (
+            "https://ignored.example/rest/api/3/issue/1",
+            "https://acme.atlassian.net/",
+            "https://acme.atlassian.net/browse/ACME-7",
+        ),
+        ("javascript:alert(1)/rest/x", None, None),
+        (None, None, None),
+    ],
+)
+def test_browse_link_comes_from_the_base_url_or_the_rest_self_link(
+    self_url: str | None, base: str | None, expected: str | None
+) -> None:
+    raw = {
+        "key": "ACME-7",
+        "self": self_url,
+        "fields": {
+            "summary": "s",
+            "status": {"name": "To Do", "statusCategory": {"key": "new"}},
+            "created": "2026-01-05T10:00:00.000-0600",
+            "updated": "2026-01-05T10:00:00.000-0600",
+        },
+    }
+    assert to_ticket(raw, browse_url=base).url == expected

@@ -65,7 +65,8 @@ def test_shared_internal_channel_shows_full_detail_for_each_of_its_clients(
 
 def test_internal_blockers_show_keys_owners_and_what_they_block(env: Env) -> None:
     text = said(ask(env, "blockers mrk", "CINT"))
-    assert "MRK-9 Dependency summary for the client" in text
+    # The key links to the ticket (derived from the REST `self` link).
+    assert "<https://example.atlassian.net/browse/MRK-9|MRK-9> Dependency summary" in text
     assert "2.1 Milestone two" in text and "(overdue)" in text
 
 
