@@ -80,6 +80,26 @@ class ClientView:
 
 
 def client_view(state: ClientState, opaque: OpaqueId) -> ClientView:
+    """The client's view: dependency ids made opaque, only client-safe warnings."""
+    warnings = tuple(
+        ClientWarning(kind=w.kind.value, milestone=w.milestone, message=w.client_message)
+        for w in state.warnings
+        if w.kind in CLIENT_VISIBLE_WARNINGS and w.client_message is not None
+    )
+    return _view(state, opaque, warnings)
+
+
+def internal_view(state: ClientState) -> ClientView:
+    """The same fields for the delivery team: real ticket keys and every warning."""
+    warnings = tuple(
+        ClientWarning(kind=w.kind.value, milestone=w.milestone, message=w.message)
+        for w in state.warnings
+    )
+    return _view(state, lambda key: key, warnings)
+
+
+def _view(state: ClientState, ids: OpaqueId, warnings: tuple[ClientWarning, ...]) -> ClientView:
+    """The allow-list: each field copied by name. Nothing else of a ticket gets through."""
     return ClientView(
         client_id=state.client_id,
         client_name=state.client_name,
@@ -99,14 +119,14 @@ def client_view(state: ClientState, opaque: OpaqueId) -> ClientView:
                 tickets_total=m.tickets_total,
                 tickets_done=m.tickets_done,
                 started=m.started,
-                blocked_by=tuple(opaque(k) for k in m.blocked_by),
-                waiting_on=tuple(opaque(k) for k in m.forecast_set_by_dependencies),
+                blocked_by=tuple(ids(k) for k in m.blocked_by),
+                waiting_on=tuple(ids(k) for k in m.forecast_set_by_dependencies),
             )
             for m in state.milestones
         ),
         dependencies=tuple(
             ClientDependency(
-                id=opaque(d.key),
+                id=ids(d.key),
                 summary=d.summary,
                 owner=d.owner,
                 due=d.due,
@@ -118,147 +138,51 @@ def client_view(state: ClientState, opaque: OpaqueId) -> ClientView:
             )
             for d in state.dependencies
         ),
-        warnings=tuple(
-            ClientWarning(kind=w.kind.value, milestone=w.milestone, message=w.client_message)
-            for w in state.warnings
-            if w.kind in CLIENT_VISIBLE_WARNINGS and w.client_message is not None
-        ),
+        warnings=warnings,
     )
 
 
 def status_document(state: ClientState, audience: Audience, opaque: OpaqueId) -> dict[str, Any]:
     """The `status --format json` document of SPEC §6, field for field."""
-    if audience == "client":
-        view = client_view(state, opaque)
-        return {
-            "client": view.client_id,
-            "audience": "client",
-            "as_of": _d(view.as_of),
-            "spi": view.spi,
-            "stale": view.stale,
-            "milestones": [
-                _milestone(
-                    m.id,
-                    m.name,
-                    m.phase,
-                    m.planned,
-                    m.forecast,
-                    m.actual,
-                    m.status,
-                    m.owner,
-                    m.tickets_total,
-                    m.tickets_done,
-                    m.blocked_by,
-                )
-                for m in view.milestones
-            ],
-            "dependencies": [
-                _dependency(
-                    d.id,
-                    d.summary,
-                    d.owner,
-                    d.due,
-                    d.blocked_since,
-                    d.days_blocked,
-                    d.blocks,
-                    d.impact_statement,
-                )
-                for d in view.dependencies
-            ],
-            "warnings": [
-                {"kind": w.kind, "milestone": w.milestone, "message": w.message}
-                for w in view.warnings
-            ],
-        }
+    view = client_view(state, opaque) if audience == "client" else internal_view(state)
     return {
-        "client": state.client_id,
-        "audience": "internal",
-        "as_of": _d(state.as_of),
-        "spi": state.spi,
-        "stale": state.stale,
+        "client": view.client_id,
+        "audience": audience,
+        "as_of": _d(view.as_of),
+        "spi": view.spi,
+        "stale": view.stale,
         "milestones": [
-            _milestone(
-                m.id,
-                m.name,
-                m.phase,
-                m.planned,
-                m.forecast,
-                m.actual,
-                m.status.value,
-                m.owner,
-                m.tickets_total,
-                m.tickets_done,
-                m.blocked_by,
-            )
-            for m in state.milestones
+            {
+                "id": m.id,
+                "name": m.name,
+                "phase": m.phase,
+                "planned": _d(m.planned),
+                "forecast": _d(m.forecast),
+                "actual": _d(m.actual),
+                "status": m.status,
+                "owner": m.owner,
+                "tickets_total": m.tickets_total,
+                "tickets_done": m.tickets_done,
+                "blocked_by": list(m.blocked_by),
+            }
+            for m in view.milestones
         ],
         "dependencies": [
-            _dependency(
-                d.key,
-                d.summary,
-                d.owner,
-                d.due,
-                d.blocked_since,
-                d.days_blocked,
-                d.blocks,
-                d.impact_statement,
-            )
-            for d in state.dependencies
+            {
+                "id": d.id,
+                "summary": d.summary,
+                "owner": d.owner,
+                "due": _d(d.due),
+                "blocked_since": _d(d.blocked_since),
+                "days_blocked": d.days_blocked,
+                "blocks": list(d.blocks),
+                "impact_statement": d.impact_statement,
+            }
+            for d in view.dependencies
         ],
         "warnings": [
-            {"kind": w.kind.value, "milestone": w.milestone, "message": w.message}
-            for w in state.warnings
+            {"kind": w.kind, "milestone": w.milestone, "message": w.message} for w in view.warnings
         ],
-    }
-
-
-def _milestone(
-    id_: str,
-    name: str,
-    phase: str,
-    planned: dt.date,
-    forecast: dt.date | None,
-    actual: dt.date | None,
-    status: str,
-    owner: str,
-    total: int,
-    done: int,
-    blocked_by: tuple[str, ...],
-) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "name": name,
-        "phase": phase,
-        "planned": _d(planned),
-        "forecast": _d(forecast),
-        "actual": _d(actual),
-        "status": status,
-        "owner": owner,
-        "tickets_total": total,
-        "tickets_done": done,
-        "blocked_by": list(blocked_by),
-    }
-
-
-def _dependency(
-    id_: str,
-    summary: str,
-    owner: str | None,
-    due: dt.date | None,
-    since: dt.date,
-    days_blocked: int,
-    blocks: tuple[str, ...],
-    impact: str,
-) -> dict[str, Any]:
-    return {
-        "id": id_,
-        "summary": summary,
-        "owner": owner,
-        "due": _d(due),
-        "blocked_since": _d(since),
-        "days_blocked": days_blocked,
-        "blocks": list(blocks),
-        "impact_statement": impact,
     }
 
 
