@@ -241,7 +241,19 @@ class _Client(JIRA):
 
     def fields(self) -> list[dict[str, Any]]:
         if self._field_list is None:
-            self._field_list = super().fields()
+            try:
+                self._field_list = super().fields()
+            except JIRAError as exc:
+                if exc.status_code != 404:
+                    raise
+                # Searching works without it (the library only uses it for field aliases);
+                # only Data Center's Epic Link discovery needs it.
+                logger.warning(
+                    "Jira has no field list at %s (404); set epic_link_field on Data Center "
+                    "sources that match by epic",
+                    self.server_url,
+                )
+                self._field_list = []
         return self._field_list
 
 

@@ -100,6 +100,16 @@ def test_cloud_pages_through_next_page_token(cloud: FakeJira, sleeps: list[float
     assert sleeps == []
 
 
+def test_a_jira_without_a_field_list_still_syncs(cloud: FakeJira, sleeps: list[float]) -> None:
+    """A minimal Jira (or stand-in) answering 404 for /field: the search does not need it."""
+    seed(cloud, 12)
+    cloud.serves_field_list = False
+    result = source(cloud, sleeps).fetch(updated_since=None)
+    assert len(result.tickets) == 12 and result.pages == 2
+    assert [r.path for r in cloud.requests] == ["/rest/api/3/field"] + [cloud.search_path] * 2
+    assert result.requests == 3
+
+
 def test_data_center_pages_with_start_at_and_finds_the_epic_link(
     dc: FakeJira, sleeps: list[float]
 ) -> None:

@@ -96,6 +96,7 @@ class FakeJira(FakeServer):
         self.projects = set(projects)
         self.issues: dict[str, dict[str, Any]] = {}
         self.epic_link = EPIC_LINK[deployment]
+        self.serves_field_list = True  # False: a minimal stand-in without /field (404)
 
     @property
     def cloud(self) -> bool:
@@ -226,7 +227,7 @@ class FakeJira(FakeServer):
         denied = self._check_auth(request)
         if denied is not None:
             return denied
-        if endpoint == "field" and request.method == "GET":
+        if endpoint == "field" and request.method == "GET" and self.serves_field_list:
             return Response.json(200, self.field_list())
         if endpoint == "search/jql" and self.cloud and request.method in ("GET", "POST"):
             return self._search(request, version)
