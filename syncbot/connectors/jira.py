@@ -239,6 +239,10 @@ class _Client(JIRA):
 
     _field_list: list[dict[str, Any]] | None = None
 
+    def field_list_is(self, fields: list[dict[str, Any]]) -> None:
+        """Use `fields` instead of asking Jira for its field list."""
+        self._field_list = fields
+
     def fields(self) -> list[dict[str, Any]]:
         if self._field_list is None:
             try:
@@ -260,9 +264,9 @@ class _Client(JIRA):
 class JiraSource:
     """Live Jira: Cloud through REST v3 enhanced search, Data Center through REST v2 search.
 
-    One fetch makes one field-list request (for the Epic Link field on Data Center; the
-    library needs the list on Cloud too), then one request per page of `jql()`, asking only
-    for `FIELDS` (plus the Epic Link field) and the changelog, for blocked-since.
+    One fetch makes one request per page of `jql()`, asking only for `FIELDS` (plus the Epic
+    Link field) and the changelog, for blocked-since; on Data Center without a configured
+    `epic_link_field`, one field-list request first to find the Epic Link field.
 
     Incremental fetches ask for `updated >= cursor - overlap`. The cursor is the latest
     `updated` Jira returned, kept in the offset Jira wrote it in: the Jira user's timezone,
@@ -328,10 +332,14 @@ class JiraSource:
         attempts = Attempts(self.name, "Jira", self.retry, self.sleep)
         client = self._connect()
         try:
-            field_list = attempts("field list", partial(self._call, client.fields))
-            epic = self.epic_link_field or (
-                None if self.credentials.cloud else _epic_link_field(field_list, self.name)
-            )
+            epic = self.epic_link_field
+            if epic or self.credentials.cloud:
+                # Cloud links epics through `parent`, and we ask for fields by id: the list
+                # would only serve the library's name aliases. Skip the request.
+                client.field_list_is([])
+            else:
+                field_list = attempts("field list", partial(self._call, client.fields))
+                epic = _epic_link_field(field_list, self.name)
             fields = [*FIELDS, epic] if epic else list(FIELDS)
             pages = live.Pages(
                 partial(

@@ -84,9 +84,9 @@ def test_cloud_pages_through_next_page_token(cloud: FakeJira, sleeps: list[float
     assert sorted(t.key for t in result.tickets) == sorted(f"ACME-{n}" for n in range(1, 26))
     assert result.complete and result.pages == 3
     assert progress == [(10, 1), (20, 2), (25, 3)]
-    # One field list, then the pages; never serverInfo, never the removed /search.
-    assert [r.path for r in cloud.requests] == ["/rest/api/3/field"] + [cloud.search_path] * 3
-    assert result.requests == cloud.count() == 4
+    # Only the pages: no field list (not needed on Cloud), never serverInfo, never /search.
+    assert [r.path for r in cloud.requests] == [cloud.search_path] * 3
+    assert result.requests == cloud.count() == 3
     first, second = searches(cloud)[:2]
     assert first.param("nextPageToken") is None and second.param("nextPageToken")
     assert first.param("jql") == 'project = "ACME" ORDER BY key ASC'
@@ -100,14 +100,15 @@ def test_cloud_pages_through_next_page_token(cloud: FakeJira, sleeps: list[float
     assert sleeps == []
 
 
-def test_a_jira_without_a_field_list_still_syncs(cloud: FakeJira, sleeps: list[float]) -> None:
-    """A minimal Jira (or stand-in) answering 404 for /field: the search does not need it."""
-    seed(cloud, 12)
-    cloud.serves_field_list = False
-    result = source(cloud, sleeps).fetch(updated_since=None)
+def test_a_data_center_without_a_field_list_still_syncs(dc: FakeJira, sleeps: list[float]) -> None:
+    """A Jira (or stand-in) answering 404 for /field: the search does not need it."""
+    seed(dc, 12)
+    dc.serves_field_list = False
+    result = source(dc, sleeps).fetch(updated_since=None)
     assert len(result.tickets) == 12 and result.pages == 2
-    assert [r.path for r in cloud.requests] == ["/rest/api/3/field"] + [cloud.search_path] * 2
+    assert [r.path for r in dc.requests] == ["/rest/api/2/field"] + [dc.search_path] * 2
     assert result.requests == 3
+    assert {t.parent for t in result.tickets} == {None}  # no Epic Link field found
 
 
 def test_data_center_pages_with_start_at_and_finds_the_epic_link(
@@ -145,7 +146,9 @@ def test_full_sync_of_n_tickets_costs_one_request_per_page_plus_one(
         seed(server, 250)
         result = source(server, sleeps).fetch(updated_since=None)
         assert len(result.tickets) == 250
-        assert result.requests == server.count() == math.ceil(250 / 100) + 1  # + field list
+        # Data Center adds one field-list request, to find its Epic Link field.
+        extra = 0 if deployment == "cloud" else 1
+        assert result.requests == server.count() == math.ceil(250 / 100) + extra
 
 
 # -- incremental ----------------------------------------------------------------------------
@@ -164,7 +167,8 @@ def test_incremental_with_nothing_changed_is_one_search(
         again = jira.fetch(updated_since=cursor)
 
         assert len(searches(server)) == 1
-        assert again.requests == server.count() == 2  # the field list and one search
+        # Exactly one search (Data Center also re-reads the field list for its Epic Link).
+        assert again.requests == server.count() == (1 if deployment == "cloud" else 2)
         assert not again.complete and again.pages == 1
         assert again.cursor == cursor
         # Only the overlap window comes back: ACME-25 (the cursor) is within 5 minutes.
@@ -308,7 +312,7 @@ def test_429_is_retried_after_the_retry_after_it_names(
 
     assert len(result.tickets) == 25
     assert sleeps == [7.0, 7.0]
-    assert result.requests == cloud.count() == 6  # field list, 2 refused + 3 pages
+    assert result.requests == cloud.count() == 5  # 2 refused + 3 pages
 
 
 def test_429_that_never_ends_fails_the_source_with_a_clear_line(
@@ -357,8 +361,8 @@ def test_server_errors_that_persist_fail_the_source(cloud: FakeJira, sleeps: lis
 
     assert type(raised.value) is SourceError
     assert str(raised.value) == (
-        "acme-jira: Jira field list failed: Jira answered 502 Bad Gateway for "
-        "/rest/api/3/field (<html><body>Internal error</body></html>) "
+        "acme-jira: Jira search page 1 failed: Jira answered 502 Bad Gateway for "
+        "/rest/api/3/search/jql (<html><body>Internal error</body></html>) "
         "(gave up after 4 attempts over 7 s)"
     )
     assert sleeps == [1.0, 2.0, 4.0]
