@@ -13,12 +13,13 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
 
-from syncbot import __version__, messages, service
+from syncbot import __version__, logs, messages, service
 from syncbot.config import Client, LoadedConfig, load_config
 from syncbot.connectors.base import ProgressCallback
 from syncbot.errors import ConfigError, SyncbotError
@@ -119,10 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = getattr(args, "debug", False)
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    # Warnings only, without timestamps: the commands' own output is what people read.
+    # `run` switches to timestamped INFO logs in SYNCBOT_LOG_FORMAT once settings are read.
+    logs.configure(fmt="text", debug=debug, level=logging.WARNING, timestamps=False)
     try:
         return int(COMMANDS[args.command](args))
     except ConfigError as exc:
@@ -368,46 +368,71 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Stop(Exception):
-    """SIGTERM: stop serving and exit 0."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise _Stop
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from syncbot.slack.app import HttpServer, Runtime  # the daemon's libraries load here
+    """The daemon. SIGTERM stops the HTTP server, then the scheduler, which waits up to
+    SYNCBOT_SHUTDOWN_SECONDS for running jobs and abandons the rest (safe: see
+    `syncbot.daemon`); the exit code is 0."""
+    from syncbot.daemon import Daemon  # the daemon's libraries load here
+    from syncbot.slack.app import HttpServer, Runtime
 
     settings, loaded = _load(args)
+    logs.configure(
+        fmt=settings.log_format,
+        debug=getattr(args, "debug", False),
+        level=logging.INFO,
+        secrets=logs.secret_values(settings),
+    )
     store = Store(settings.resolved_database_url())
-    runtime = Runtime(loaded, settings, store, now=_now)
+    try:
+        daemon = Daemon(loaded, settings, store, now=_now)
+        runtime = Runtime(loaded, settings, store, now=_now, daemon=daemon)
+    except BaseException:
+        store.close()
+        raise
     try:
         server = HttpServer(runtime.router, settings.host, settings.port)
     except OSError as exc:
         runtime.close()
+        store.close()
         raise SyncbotError(
             f"run: cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
             "set SYNCBOT_HOST / SYNCBOT_PORT"
         ) from exc
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    stopping = threading.Event()
+
+    def stop_serving() -> None:
+        logger.info("SIGTERM: stopping")
+        server.close()
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        # Raising here would be caught by whatever the main thread runs (waitress's loop
+        # swallows exceptions from its handlers): close the server from another thread, so
+        # that serve_forever() returns and the clean-up below runs.
+        if not stopping.is_set():
+            stopping.set()
+            threading.Thread(target=stop_serving, name="syncbot-sigterm", daemon=True).start()
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         runtime.start()
         print(
-            messages.listening(
-                settings.host, server.port, runtime.router.paths, socket_mode=runtime.socket_mode
+            messages.serving(
+                settings.host, server.port, runtime.routes, socket_mode=runtime.socket_mode
             ),
             file=sys.stderr,
             flush=True,
         )
-        server.serve_forever()
-    except _Stop:
-        pass
+        runtime.start_scheduler()
+        if not stopping.is_set():
+            server.serve_forever()
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        server.close()
-        runtime.close()
-        store.close()
+        try:
+            server.close()
+            runtime.close()
+        finally:
+            store.close()
+            signal.signal(signal.SIGTERM, previous)
+    logger.info("stopped")
     return 0
 
 

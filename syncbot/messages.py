@@ -348,3 +348,54 @@ def listening(host: str, port: int, paths: Sequence[str], *, socket_mode: bool) 
     served = ", ".join(f"POST {p}" for p in paths) or "no Slack endpoint"
     mode = "; Slack Socket Mode connected" if socket_mode else ""
     return f"syncbot: listening on http://{host}:{port} ({served}){mode}"
+
+
+# -- the daemon (syncbot.daemon) -------------------------------------------------------------
+
+
+def serving(host: str, port: int, routes: Sequence[str], *, socket_mode: bool) -> str:
+    """The line `syncbot run` prints once it listens; `routes` like "POST /slack/events"."""
+    served = ", ".join(routes) or "no Slack endpoint"
+    mode = "; Slack Socket Mode connected" if socket_mode else ""
+    return f"syncbot: listening on http://{host}:{port} ({served}){mode}"
+
+
+def _utc(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def stale_alert(
+    client: str,
+    label: str,
+    source: str,
+    last_success: dt.datetime | None,
+    now: dt.datetime,
+    every_minutes: int,
+    error: str | None,
+) -> str:
+    """Posted once per staleness episode to the internal channel."""
+    if last_success is None:
+        when = f"{label} data for {client} has never been refreshed successfully"
+    else:
+        when = (
+            f"{label} data for {client} was last refreshed {ago(now - last_success)} ago "
+            f"({_utc(last_success)})"
+        )
+    text = (
+        f":warning: {when}: source `{source}` is stale. Digests say so until it recovers; "
+        f"syncbot keeps trying every {plural(every_minutes, 'minute')}."
+    )
+    if error:
+        text += f" Last error: {error}"
+    return text
+
+
+def stale_recovered(
+    client: str, label: str, source: str, since: dt.datetime | None, refreshed: dt.datetime
+) -> str:
+    """The short all-clear after a staleness alert."""
+    was = f"; the refresh before was {_utc(since)}" if since else ""
+    return (
+        f":white_check_mark: {label} data for {client} is fresh again (source `{source}` "
+        f"refreshed {_utc(refreshed)}{was})."
+    )

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     slack_retry_backoff_seconds: float = Field(default=2.0, ge=0)  # after a 5xx, then x2, x3
     slack_max_wait_seconds: float = Field(default=60.0, ge=0)  # longest 429 Retry-After waited
 
+    # The daemon (daemon.py).
+    shutdown_seconds: float = Field(default=5.0, ge=0)  # SIGTERM: wait this long for jobs
+    outbox_retry_seconds: float = Field(default=60.0, gt=0)  # retry queued posts, check staleness
+
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
 

@@ -16,7 +16,12 @@ is the delivery protocol of `syncbot.slack.outbox`:
     sent     every part is in Slack; `parts` holds their `ts`
 
 A row is claimed (`claimed_by`, `claimed_until`) by one process at a time, so two runs never
-post the same row concurrently; a claim left by a dead process lapses at `claimed_until`.
+post the same row concurrently; a claim left by a dead process lapses at `claimed_until`
+(the daemon releases claims of dead processes on its host when it starts).
+
+The daemon's staleness alerts travel through the same table and protocol, so they too are
+posted exactly once across crashes: audience `stale-<hash of the source>` (and `fresh-...` for
+the all-clear), period = the episode (the source's last success before it went stale).
 """
 
 from __future__ import annotations
@@ -242,8 +247,13 @@ class Store:
             raise StoreError(f"SYNCBOT_DATABASE_URL is not a database URL: {exc}") from exc
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # SQLite: the daemon writes from several threads (and `digest --post` may run beside
+        # it); wait up to 30 s for another writer's transaction rather than fail at 5 s.
+        options: dict[str, Any] = (
+            {"connect_args": {"timeout": 30}} if parsed.get_backend_name() == "sqlite" else {}
+        )
         try:
-            self.engine: Engine = create_engine(url)
+            self.engine: Engine = create_engine(url, **options)
             Base.metadata.create_all(self.engine)
         except (SQLAlchemyError, ModuleNotFoundError) as exc:
             raise StoreError(
@@ -484,6 +494,27 @@ class Store:
             return len(
                 session.scalars(select(OutboxRow.key).where(OutboxRow.state != "sent")).all()
             )
+
+    def outbox_latest(self, client_id: str, audience: str) -> OutboxEntry | None:
+        """The row of the latest period for a client and audience, whatever its state."""
+        with self.session() as session:
+            row = session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.client_id == client_id, OutboxRow.audience == audience)
+                .order_by(OutboxRow.period.desc())
+                .limit(1)
+            ).first()
+            return None if row is None else _entry(row)
+
+    def outbox_claimed(self) -> list[OutboxEntry]:
+        """Rows not fully posted that someone holds a claim on (live or lapsed)."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.state != "sent", OutboxRow.claimed_by.is_not(None))
+                .order_by(OutboxRow.period)
+            )
+            return [_entry(row) for row in rows]
 
     def outbox_claim(
         self, key: OutboxKey, owner: str, at: dt.datetime, lease: dt.timedelta

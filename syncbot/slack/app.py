@@ -1,6 +1,7 @@
 """What `syncbot run` serves: a WSGI app routed by path, bolt on /slack/events, Socket Mode.
 
-`Router` dispatches by path, so later endpoints (/healthz, /metrics) are one `mount` each.
+`Router` dispatches by path; with the daemon (`syncbot.daemon.Daemon`) attached, `Runtime` also
+mounts GET /healthz and GET /metrics (`syncbot.health`) and starts and stops its scheduler.
 `POST /slack/events` goes to slack_bolt's WSGI adapter; bolt verifies every request with
 slack_sdk's SignatureVerifier (v0 HMAC of "v0:{timestamp}:{body}", 5-minute window) and
 answers 401 to unsigned, mis-signed and stale (replayed) requests. Those are logged here with
@@ -39,7 +40,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from syncbot import messages
 from syncbot.config import LoadedConfig
+from syncbot.daemon import Daemon
 from syncbot.errors import SettingsError
+from syncbot.health import HealthApp, MetricsApp
 from syncbot.settings import Settings
 from syncbot.slack.commands import Commands, Reply, SlashRequest
 from syncbot.slack.posting import api_base
@@ -47,6 +50,8 @@ from syncbot.store import Store
 
 logger = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 INLINE_SECONDS = 2.0
 MAX_BODY = 1 << 20  # Slack payloads are a few KB
 _BOLT_VERIFICATION_LOGGER = "slack_bolt.RequestVerification"
@@ -269,8 +274,9 @@ class HttpServer:
 
 
 class Runtime:
-    """The Slack side of `syncbot run`, built from settings: `router` to serve over HTTP, and
-    Socket Mode when SYNCBOT_SLACK_APP_TOKEN is set. At least one of the two must be possible.
+    """What `syncbot run` runs, built from settings: `router` to serve over HTTP, Socket Mode
+    when SYNCBOT_SLACK_APP_TOKEN is set (at least one of the two must be possible), and, when
+    a `daemon` is given, its scheduler plus GET /healthz and GET /metrics on the router.
     """
 
     def __init__(
@@ -281,6 +287,7 @@ class Runtime:
         *,
         now: Callable[[], dt.datetime],
         inline_seconds: float = INLINE_SECONDS,
+        daemon: Daemon | None = None,
     ) -> None:
         secret = _secret(settings.slack_signing_secret)
         app_token = _secret(settings.slack_app_token)
@@ -303,14 +310,26 @@ class Runtime:
             inline_seconds=inline_seconds,
         )
         self.router = Router()
+        self.routes: list[str] = []  # "METHOD /path", for the line `syncbot run` prints
         if secret:
             self.router.mount(EVENTS_PATH, self.slack.events_app())
+            self.routes.append(f"POST {EVENTS_PATH}")
+        self.daemon = daemon
+        if daemon is not None:
+            self.router.mount(HEALTH_PATH, HealthApp(daemon.health))
+            self.router.mount(METRICS_PATH, MetricsApp(daemon.metrics))
+            self.routes += [f"GET {HEALTH_PATH}", f"GET {METRICS_PATH}"]
         self._app_token = app_token
         self._socket: SocketModeHandler | None = None
 
     @property
     def socket_mode(self) -> bool:
         return self._app_token is not None
+
+    def start_scheduler(self) -> None:
+        """Start the daemon's scheduler (jobs run in background threads)."""
+        if self.daemon is not None:
+            self.daemon.start()
 
     def start(self) -> None:
         """Connect Socket Mode (when configured); HTTP is served by whoever runs `router`."""
@@ -329,9 +348,14 @@ class Runtime:
             raise SettingsError(f"Socket Mode: cannot connect to Slack ({exc})") from exc
 
     def close(self) -> None:
-        if self._socket is not None:
-            self._socket.close()  # type: ignore[no-untyped-call]  # untyped in bolt
-        self.slack.close()
+        """Stop the scheduler (waiting a bounded time for running jobs) and Slack."""
+        try:
+            if self.daemon is not None:
+                self.daemon.stop()
+        finally:
+            if self._socket is not None:
+                self._socket.close()  # type: ignore[no-untyped-call]  # untyped in bolt
+            self.slack.close()
 
 
 def _secret(value: SecretStr | None) -> str | None:

@@ -200,11 +200,20 @@ class Outbox:
             results.append(self._send(entry))
         return [_local(d, client) for d in results]
 
-    def retry_pending(self, client: Client, audience: Audience) -> list[Delivery]:
+    def retry_pending(self, client: Client, audience: str) -> list[Delivery]:
         """Send every queued digest of `client` for `audience` (for the scheduler)."""
         return [
             _local(self._send(e), client) for e in self.store.outbox_unsent(client.id, audience)
         ]
+
+    def send_once(self, entry: OutboxEntry) -> Delivery:
+        """Post a message that is not a digest (the daemon's staleness alerts) exactly once:
+        it is queued under its key unless that key is already in the outbox, then sent with
+        the same protocol as digests. Calling it again with the same key sends nothing new."""
+        stored = self.store.outbox_add(entry, self.now())
+        if stored.state == "sent":
+            return self._result(stored, "already_posted")
+        return self._send(stored)
 
     def _send(self, entry: OutboxEntry) -> Delivery:
         now = self.now()
