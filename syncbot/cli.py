@@ -26,7 +26,7 @@ from syncbot.errors import ConfigError, SyncbotError
 from syncbot.render import blocks, text
 from syncbot.render.digest import DigestDoc
 from syncbot.render.views import Audience, status_document
-from syncbot.settings import Settings, state_dir
+from syncbot.settings import Settings, load_settings, state_dir
 from syncbot.store import Store
 
 logger = logging.getLogger("syncbot")
@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings() -> Settings:
-    return Settings()
+    return load_settings()
 
 
 def _config_path(args: argparse.Namespace, settings: Settings) -> Path:

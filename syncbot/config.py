@@ -14,6 +14,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +35,35 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def cron_trigger(expr: str, timezone: tzinfo | None = None) -> CronTrigger:
+    """A trigger for a standard 5-field crontab.
+
+    APScheduler numbers weekdays from Monday = 0, crontab from Sunday = 0 (7 too): "0 9 * * 1"
+    would fire on Tuesdays. Numeric weekdays, ranges and steps are turned into names first.
+    """
+    fields = expr.split()
+    if len(fields) == 5:
+        fields[4] = ",".join(_weekday_names(part) for part in fields[4].split(","))
+    return CronTrigger.from_crontab(" ".join(fields), timezone=timezone)
+
+
+def _weekday_names(part: str) -> str:
+    """One comma-separated part of a crontab day-of-week field, with names for numbers."""
+    if not re.fullmatch(r"(\*|[0-7](-[0-7])?)(/\d+)?", part):
+        return part  # names, or something the trigger will reject with its own message
+    span, _, step = part.partition("/")
+    if span == "*" and not step:
+        return part
+    first, _, last = span.partition("-")
+    low = 0 if span == "*" else int(first)
+    high = 6 if span == "*" else int(last or (6 if step else first))
+    days = range(low, high + 1, int(step) if step else 1)
+    return ",".join(dict.fromkeys(_WEEKDAYS[d] for d in days))
+
+
 class Schedule(_Model):
     internal_digest_cron: str = "0 9 * * mon"
     client_digest_cron: str = "0 9 * * mon"
@@ -45,7 +75,7 @@ class Schedule(_Model):
     @classmethod
     def _crontab(cls, value: str) -> str:
         try:
-            CronTrigger.from_crontab(value)
+            cron_trigger(value)
         except ValueError as exc:
             raise ValueError(f"not a 5-field crontab ({exc}): got {value!r}") from exc
         return value

@@ -72,13 +72,12 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING, STATE_STOPPED
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from apscheduler.util import obj_to_ref
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncbot import messages, service
-from syncbot.config import Client, LoadedConfig, Schedule
+from syncbot.config import Client, LoadedConfig, Schedule, cron_trigger
 from syncbot.errors import SettingsError, StoreError, SyncbotError
 from syncbot.health import (
     JobInfo,
@@ -175,7 +174,7 @@ def desired_jobs(loaded: LoadedConfig) -> list[JobSpec]:
                 JobSpec(
                     f"digest:{client.id}:{audience}",
                     run_digest,
-                    CronTrigger.from_crontab(digest_cron(schedule, audience), timezone=client.tz),
+                    cron_trigger(digest_cron(schedule, audience), timezone=client.tz),
                     {"client_id": client.id, "audience": audience},
                     int(grace(schedule).total_seconds()),
                 )

@@ -5,9 +5,8 @@ Staleness here is the daemon's rule (issue: "a source that has not synced succes
 more than two intervals is stale"): a source is stale when its last successful sync is older
 than two `sync_every_minutes`. Before a source's first success the two intervals count from
 when the daemon started, so a daemon that has just started is not reported unhealthy before
-its first syncs had their chance. (Digests are stricter: `service.source_health` also calls a
-source stale right after one failed sync, so a reader is told as soon as data may be old;
-/healthz and the staleness alert wait for two intervals so that one blip pages nobody.)
+its first syncs had their chance. `service.source_health` applies the same rule for digests
+and `status` (there, a source never synced is stale at once: nothing is known yet).
 
 /healthz answers 200 when every source is fresh and the scheduler is running, else 503.
 """

@@ -344,12 +344,6 @@ def signoff_already(phase: str, user: str, at: dt.date) -> str:
     return f"Phase '{phase}' was already signed off by <@{user}> on {at.isoformat()}."
 
 
-def listening(host: str, port: int, paths: Sequence[str], *, socket_mode: bool) -> str:
-    served = ", ".join(f"POST {p}" for p in paths) or "no Slack endpoint"
-    mode = "; Slack Socket Mode connected" if socket_mode else ""
-    return f"syncbot: listening on http://{host}:{port} ({served}){mode}"
-
-
 # -- the daemon (syncbot.daemon) -------------------------------------------------------------
 
 

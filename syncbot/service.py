@@ -142,22 +142,24 @@ def sync_client(
 def source_health(
     client: Client, schedule: Schedule, store: Store, now: dt.datetime
 ) -> list[SourceHealth]:
-    """Stale: never synced, last attempt failed, or (live sources) no success for two
-    sync intervals."""
+    """Stale (issue 5's rule): a live source with no successful sync for more than two
+    sync intervals; an export whose last read failed; any source never synced."""
     records = store.source_records(client.id)
     limit = dt.timedelta(minutes=2 * schedule.sync_every_minutes)
     out = []
     for source in client.sources:
         record = records.get(source.name)
         success = record.last_success if record else None
-        failed = record is not None and record.last_error is not None
-        too_old = not source.is_export and success is not None and now - success > limit
+        if source.is_export:
+            late = record is not None and record.last_error is not None
+        else:
+            late = success is not None and now - success > limit
         out.append(
             SourceHealth(
                 source.name,
                 TRACKER_LABEL[source.tracker],
                 success,
-                stale=success is None or failed or too_old,
+                stale=success is None or late,
                 last_error=record.last_error if record else None,
             )
         )

@@ -10,8 +10,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from syncbot.errors import SettingsError
 
 DEFAULT_LINEAR_API_URL = "https://api.linear.app/graphql"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -94,3 +96,21 @@ class Settings(BaseSettings):
                 if value is None
             ]
         raise ValueError(f"unknown tracker {tracker!r}")
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and .env, with bad values as one line per problem.
+
+    Values of secret settings are never repeated in the message.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "SYNCBOT_" + "_".join(str(p) for p in error["loc"]).upper()
+            field = Settings.model_fields.get(str(error["loc"][0]))
+            secret = field is not None and "SecretStr" in str(field.annotation)
+            got = "" if secret else f" (got {error.get('input')!r})"
+            problems.append(f"{name}: {error['msg'].lower()}{got}")
+        raise SettingsError("; ".join(problems)) from exc

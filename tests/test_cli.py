@@ -281,3 +281,15 @@ def test_two_clients_in_one_client_channel(
         f"{config}: clients[1].client_channel: 'CMRK' is also "
         "clients[0].client_channel; one client would see another's project"
     )
+
+
+def test_bad_environment_settings_are_one_line(
+    capsys: pytest.CaptureFixture[str], config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYNCBOT_PORT", "eighty")
+    monkeypatch.setenv("SYNCBOT_LOG_FORMAT", "xml")
+    [line] = _err(capsys, ["check", "--config", str(config)])
+    assert line.startswith("syncbot: error: SYNCBOT_PORT: input should be a valid integer")
+    assert (
+        "(got 'eighty')" in line and "SYNCBOT_LOG_FORMAT: input should be 'text' or 'json'" in line
+    )

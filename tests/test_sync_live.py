@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import time_machine
 from servers.jira import EMAIL, PAT, TOKEN, FakeJira, at
 from servers.linear import API_KEY, FakeLinear, utc
 
@@ -214,8 +215,14 @@ def test_a_failed_sync_keeps_what_the_store_holds_and_marks_the_source_stale(
         for line in lines
     )
     assert stored(tmp_path) == before
-    warnings = status(config, capsys)["warnings"]
-    assert sum(w["kind"] == "stale_source" for w in warnings) == 2  # type: ignore[attr-defined]
+    # One failed sync is a blip; with no success for more than two intervals (2 x 10 min by
+    # default) the sources are stale, and status says so.
+    assert status(config, capsys)["stale"] is False
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=21)
+    with time_machine.travel(later, tick=False):
+        doc = status(config, capsys)
+    assert doc["stale"] is True
+    assert sum(w["kind"] == "stale_source" for w in doc["warnings"]) == 2  # type: ignore[attr-defined]
 
 
 def test_tickets_that_left_go_at_the_next_full_reconcile(

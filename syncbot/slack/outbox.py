@@ -117,7 +117,12 @@ def owner_id() -> str:
 
 
 class Outbox:
-    """Delivers digests through the store's outbox. `now` and `sleep` are injected."""
+    """Delivers digests through the store's outbox. `now` and `sleep` are injected.
+
+    Claims on outbox rows are per `Outbox` instance (its `owner`), and an instance may re-claim
+    its own rows: use one instance per thread of work (the daemon makes one per job run), never
+    one shared between threads.
+    """
 
     def __init__(
         self,

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from syncbot.config import Client, Schedule
+from syncbot.config import Client, Schedule, cron_trigger
 from syncbot.errors import ConfigError
 
 EPOCH_MONDAY = dt.date(1970, 1, 5)
@@ -53,7 +53,7 @@ def period_for(client: Client, schedule: Schedule, audience: str, now: dt.dateti
     """
     tz = client.tz
     expr = digest_cron(schedule, audience)
-    trigger = CronTrigger.from_crontab(expr, timezone=tz)
+    trigger = cron_trigger(expr, timezone=tz)
     now = now.astimezone(tz)
     if audience == "internal" or schedule.client_digest_every_weeks == 1:
         fire = _latest_fire(trigger, now, floor=None)
