@@ -100,9 +100,7 @@ class MilestoneState:
     weight: float
     tickets_total: int
     tickets_done: int
-    tickets_in_progress: int
     blocked_by: tuple[str, ...]  # dependency ticket keys
-    ticket_keys: tuple[str, ...]  # internal only
     late_tickets: tuple[str, ...]  # open tickets past their due date; internal only
     started: bool
     # What sets the forecast date: open ticket keys and/or dependency keys whose dates equal it.

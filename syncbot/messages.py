@@ -190,13 +190,6 @@ def delivery_nothing_to_correct(where: str, period: str) -> str:
     return f"{where}: nothing posted for period {period} yet, so nothing to correct"
 
 
-def channel_conflict(channel: str, audience: str, client: str, owner: str) -> str:
-    return (
-        f"refusing to post the {audience} digest of {client!r} to {channel}, which is the "
-        f"client channel of {owner!r}: fix internal_channel / client_channel in the config"
-    )
-
-
 PART_WITHDRAWN = "(This part of the digest was removed in a correction.)"
 
 
@@ -229,10 +222,6 @@ def slash_unknown(word: str, command: str) -> str:
 NOT_A_PROJECT_CHANNEL = (
     "I only answer in channels set up for a project, and this is not one of them. "
     "Ask your delivery team to add it to syncbot's configuration."
-)
-AMBIGUOUS_CLIENT_CHANNEL = (
-    "This channel is set up as the client channel of more than one project, so I will not "
-    "answer here. Ask your delivery team to fix syncbot's configuration."
 )
 SLASH_WORKING = "Working on it — the answer follows in a moment."
 SLASH_FAILED = (

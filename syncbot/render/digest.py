@@ -143,11 +143,11 @@ def internal_digest(
         state.as_of,
         since,
         messages.internal_digest_title(state.client_name, state.as_of),
-        _summary(
+        summary_line(
             state.spi,
             [m.status.value for m in state.milestones],
             sum(d.overdue for d in state.dependencies),
-            _freshness(state, now),
+            freshness_line(state, now),
         ),
         tuple(sections),
         links=tuple(sorted((links or {}).items())),
@@ -221,7 +221,7 @@ def client_digest(
         view.as_of,
         since,
         messages.client_digest_title(view.client_name, view.as_of),
-        _summary(
+        summary_line(
             view.spi,
             [m.status for m in view.milestones],
             sum(d.overdue for d in view.dependencies),
@@ -233,20 +233,12 @@ def client_digest(
 
 def freshness_line(state: ClientState, now: dt.datetime) -> str:
     """Plainly says when data is stale; empty when every source is fresh."""
-    return _freshness(state, now)
-
-
-def _freshness(state: ClientState, now: dt.datetime) -> str:
     stale = [messages.stale_source(s.label, s.last_success, now) for s in state.sources if s.stale]
     return " ".join(stale)
 
 
 def summary_line(spi: float | None, statuses: Sequence[str], overdue: int, freshness: str) -> str:
     """The one-line summary under a digest's (or a status reply's) title."""
-    return _summary(spi, statuses, overdue, freshness)
-
-
-def _summary(spi: float | None, statuses: Sequence[str], overdue: int, freshness: str) -> str:
     parts = [f"SPI {spi:.2f}" if spi is not None else "SPI n/a (nothing planned yet)"]
     for status in ("done", "on_track", "at_risk", "delayed"):
         count = sum(s == status for s in statuses)

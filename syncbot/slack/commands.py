@@ -26,7 +26,7 @@ from typing import Any
 from syncbot import messages, service
 from syncbot.config import Client, LoadedConfig
 from syncbot.render.blocks import document_messages, escape
-from syncbot.render.digest import Section, summary_line
+from syncbot.render.digest import Section, freshness_line, summary_line
 from syncbot.render.views import Audience, status_document
 from syncbot.store import Store
 
@@ -116,10 +116,9 @@ class Commands:
 
     def _place(self, channel: str) -> _Place | str:
         clients = self.loaded.config.clients
+        # Config validation guarantees a client channel belongs to one client only and is
+        # nobody's internal channel (config._channel_problems), so this lookup is unambiguous.
         client_side = tuple(c for c in clients if c.client_channel == channel)
-        if len(client_side) > 1:
-            logger.error("channel %s is the client channel of several clients", channel)
-            return messages.AMBIGUOUS_CLIENT_CHANNEL
         if client_side:
             return _Place("client", client_side)
         internal = tuple(c for c in clients if c.internal_channel == channel)
@@ -161,9 +160,7 @@ class Commands:
             audience=audience,
         )
         doc = status_document(state, audience, service.opaque_for(self.store, client.id))
-        freshness = " ".join(
-            messages.stale_source(s.label, s.last_success, now) for s in state.sources if s.stale
-        )
+        freshness = freshness_line(state, now)
         overdue = sum(1 for d in doc["dependencies"] if d["due"] and d["due"] < doc["as_of"])
         summary = summary_line(
             doc["spi"], [m["status"] for m in doc["milestones"]], overdue, freshness

@@ -95,22 +95,6 @@ def channel_for(client: Client, audience: str) -> str:
     return client.internal_channel if audience == "internal" else client.client_channel
 
 
-def channel_conflict(loaded: LoadedConfig, client: Client, audience: str) -> str | None:
-    """Why posting `audience`'s digest of `client` would leak, or None.
-
-    A misconfigured channel must never carry internal detail, or another client's digest,
-    into a client channel: the internal digest may not go to any client's client_channel, and
-    a client digest may not go to another client's client_channel.
-    """
-    channel = channel_for(client, audience)
-    for other in loaded.config.clients:
-        if other.client_channel != channel:
-            continue
-        if audience == "internal" or other.id != client.id:
-            return messages.channel_conflict(channel, audience, client.id, other.id)
-    return None
-
-
 def owner_id() -> str:
     """Who holds a claim: host, process and a random part (unique per Outbox)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -160,16 +144,6 @@ class Outbox:
         schedule = loaded.config.schedule_for(client)
         period = period_for(client, schedule, audience, now)
         key = OutboxKey(client.id, audience, period)
-        conflict = channel_conflict(loaded, client, audience)
-        if conflict:
-            logger.error("%s: not posted: %s", key.text, conflict)
-            channel = channel_for(client, audience)
-            return [
-                _local(
-                    Delivery(client.id, audience, channel, period, "refused", error=conflict),
-                    client,
-                )
-            ]
         results = [
             self._send(entry)
             for entry in self.store.outbox_unsent(client.id, audience)
@@ -317,12 +291,6 @@ class Outbox:
         now = self.now()
         period = period_for(client, loaded.config.schedule_for(client), audience, now)
         key = OutboxKey(client.id, audience, period)
-        conflict = channel_conflict(loaded, client, audience)
-        if conflict:
-            channel = channel_for(client, audience)
-            return _local(
-                Delivery(client.id, audience, channel, period, "refused", error=conflict), client
-            )
         entry = self.store.outbox_get(key)
         if entry is None or not entry.posted:
             return _local(

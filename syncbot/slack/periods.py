@@ -39,12 +39,6 @@ def anchor_week(client: Client) -> dt.date:
     return _monday(client.baseline) if client.baseline else EPOCH_MONDAY
 
 
-def is_digest_week(client: Client, schedule: Schedule, day: dt.date) -> bool:
-    """Whether the client digest may fire in the week holding `day` (a client-local date)."""
-    weeks = (_monday(day) - anchor_week(client)).days // 7
-    return weeks % schedule.client_digest_every_weeks == 0
-
-
 def period_for(client: Client, schedule: Schedule, audience: str, now: dt.datetime) -> dt.datetime:
     """The fire time (client timezone) of the period `now` falls in, for `audience`.
 

@@ -160,9 +160,7 @@ def milestone_state(
         weight=weight,
         tickets_total=2,
         tickets_done=2 if done else 0,
-        tickets_in_progress=0,
         blocked_by=(),
-        ticket_keys=("ACME-1", "ACME-2"),
         late_tickets=(),
         started=started or done,
     )

@@ -9,7 +9,7 @@ import pytest
 
 from syncbot.config import Client, Schedule, Source
 from syncbot.errors import ConfigError
-from syncbot.slack.periods import anchor_week, is_digest_week, period_for
+from syncbot.slack.periods import anchor_week, period_for
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -51,11 +51,10 @@ def test_period_is_computed_in_the_client_timezone_across_dst() -> None:
 def test_fortnightly_client_digest_counts_weeks_from_the_baseline_week() -> None:
     c, s = client(), Schedule()  # every 2 weeks; baseline Fri 2026-01-09 -> week of Mon 01-05
     assert anchor_week(c) == dt.date(2026, 1, 5)
-    assert is_digest_week(c, s, dt.date(2026, 1, 5))
-    assert not is_digest_week(c, s, dt.date(2026, 1, 12))
-    assert is_digest_week(c, s, dt.date(2026, 3, 2)) and not is_digest_week(
-        c, s, dt.date(2026, 3, 9)
-    )
+    # Digest weeks: 01-05, 01-19, ... 03-02, 03-16; the weeks between are off weeks.
+    assert period_for(c, s, "client", at(2026, 1, 5, 10)) == at(2026, 1, 5, 9)
+    assert period_for(c, s, "client", at(2026, 1, 12, 10)) == at(2026, 1, 5, 9)
+    assert period_for(c, s, "client", at(2026, 1, 19, 10)) == at(2026, 1, 19, 9)
     # In an off week the period is still the previous fortnight's Monday.
     assert period_for(c, s, "client", at(2026, 3, 10, 10)) == at(2026, 3, 2, 9)
     assert period_for(c, s, "client", at(2026, 3, 15, 23)) == at(2026, 3, 2, 9)
@@ -65,11 +64,10 @@ def test_fortnightly_client_digest_counts_weeks_from_the_baseline_week() -> None
 def test_without_a_baseline_weeks_count_from_a_fixed_epoch_monday() -> None:
     c, s = client(baseline=None), Schedule()
     assert anchor_week(c) == dt.date(1970, 1, 5)
-    first = period_for(c, s, "client", at(2026, 3, 10, 10))
-    # Deterministic and on a digest week, whatever the process or its history.
-    assert first in (at(2026, 3, 2, 9), at(2026, 3, 9, 9))
-    assert is_digest_week(c, s, first.date())
-    assert period_for(c, s, "client", at(2026, 3, 10, 10)) == first
+    # Week of 2026-03-09 is week 2931 after 1970-01-05: odd, an off week; 03-02 and 03-16 are
+    # digest weeks.
+    assert period_for(c, s, "client", at(2026, 3, 10, 10)) == at(2026, 3, 2, 9)
+    assert period_for(c, s, "client", at(2026, 3, 16, 10)) == at(2026, 3, 16, 9)
 
 
 def test_every_minute_schedule_gives_each_minute_its_own_period() -> None:
