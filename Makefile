@@ -1,4 +1,5 @@
 # Every target creates .venv itself, so a fresh clone needs only Python >= 3.11.
+# `make demo` installs the package alone; `make test`, `lint` and `bench` add the test extras.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,22 +9,28 @@ BIN := $(VENV)/bin
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed-test: $(BIN)/.installed pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 demo: $(BIN)/.installed
 	$(BIN)/syncbot demo
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed-test
 	$(BIN)/python -m pytest -q
 
-lint: $(BIN)/.installed
-	$(BIN)/ruff check syncbot tests
-	$(BIN)/ruff format --check syncbot tests
+lint: $(BIN)/.installed-test
+	$(BIN)/ruff check syncbot tests bench config/demo
+	$(BIN)/ruff format --check syncbot tests bench config/demo
 	$(BIN)/mypy
+	$(BIN)/mypy --config-file tests/mypy.ini tests
+	$(BIN)/lint-imports
+
+bench: $(BIN)/.installed-test
+	$(BIN)/python bench/bench_pipeline.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
-
-bench: $(BIN)/.installed
-	$(BIN)/python bench/bench_pipeline.py
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .syncbot

@@ -1,7 +1,8 @@
-"""Command line (SPEC §2). The only place that reads the clock, prints, and picks exit codes.
+"""Command line (SPEC §2): argparse, printing and exit codes; everything else is the app's.
 
 Exit codes: 0 success; 2 bad input (config, data, settings, arguments: one line per problem);
-1 a passing failure (a tracker unreachable). Tracebacks only with --debug.
+1 a passing failure (a tracker or the database unreachable). Tracebacks only with --debug.
+Each command imports what it needs when it runs, so `syncbot --help` loads almost nothing.
 """
 
 from __future__ import annotations
@@ -11,27 +12,27 @@ import datetime as dt
 import json
 import logging
 import os
-import signal
+import shlex
+import shutil
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from syncbot import __version__, logs, messages, service
-from syncbot.config import Client, LoadedConfig, load_config
-from syncbot.connectors.base import ProgressCallback
-from syncbot.errors import ConfigError, SyncbotError
-from syncbot.render import blocks, text
-from syncbot.render.digest import DigestDoc
-from syncbot.render.views import Audience, status_document
-from syncbot.settings import Settings, load_settings, state_dir
-from syncbot.store import Store
+from syncbot import __version__
+
+if TYPE_CHECKING:
+    from syncbot.app import Syncbot, SyncReport
+    from syncbot.config import LoadedConfig
+    from syncbot.connectors.base import ProgressCallback
+    from syncbot.render.doc import DigestDoc
+    from syncbot.render.views import Audience
+    from syncbot.settings import Settings
 
 logger = logging.getLogger("syncbot")
 DEMO_AS_OF = dt.date(2026, 3, 10)
 DEFAULT_CONFIG = Path("config/syncbot.toml")
+DEMO_STATE = Path(".syncbot") / "demo.sqlite3"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,9 +42,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _as_of(value: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+    if not dt.date(1971, 1, 1) <= day <= dt.date(9000, 12, 31):
+        raise argparse.ArgumentTypeError(f"{value} is outside 1971-01-01 to 9000-12-31")
+    return day
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     debug = getattr(args, "debug", False)
+    from syncbot import logs
+    from syncbot.errors import ConfigError, StoreUnavailable, SyncbotError
+
     # Warnings only, without timestamps: the commands' own output is what people read.
     # `run` switches to timestamped INFO logs in SYNCBOT_LOG_FORMAT once settings are read.
     logs.configure(fmt="text", debug=debug, level=logging.WARNING, timestamps=False)
@@ -135,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         print(f"syncbot: error: {exc}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(exc, StoreUnavailable) else 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `syncbot status | head`: the reader left; not an error
@@ -143,16 +150,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _settings() -> Settings:
-    return load_settings()
-
-
 def _config_path(args: argparse.Namespace, settings: Settings) -> Path:
     return getattr(args, "config", None) or settings.config or DEFAULT_CONFIG
 
 
 def _load(args: argparse.Namespace) -> tuple[Settings, LoadedConfig]:
-    settings = _settings()
+    from syncbot.config import load_config
+    from syncbot.settings import load_settings
+
+    settings = load_settings()
     return settings, load_config(_config_path(args, settings))
 
 
@@ -160,64 +166,68 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _app(args: argparse.Namespace, *, settings: Settings | None = None) -> Syncbot:
+    from syncbot.app import Syncbot
+    from syncbot.store import Store
+
+    loaded_settings, loaded = _load(args)
+    settings = settings or loaded_settings
+    return Syncbot(loaded, settings, Store(settings.resolved_database_url()), _now)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    from syncbot.connectors import open_source
+    from syncbot.errors import DataError
+
     settings, loaded = _load(args)
     problems = []
     for ci, client in enumerate(loaded.config.clients):
         for si, source in enumerate(client.sources):
-            if not source.is_export:
-                for missing in settings.missing_for(source.tracker):
-                    problems.append(
-                        f"{loaded.path}: clients[{ci}].sources[{si}]: kind "
-                        f"{source.kind!r} needs {missing} in the environment or .env"
-                    )
+            where = f"{loaded.path}: clients[{ci}].sources[{si}]"
+            if source.is_export:
+                try:
+                    open_source(loaded, client, source, settings).fetch(updated_since=None)
+                except DataError as exc:
+                    problems.append(f"{where}: {exc}")
+                continue
+            for missing in settings.missing_for(source.tracker):
+                problems.append(
+                    f"{where}: kind {source.kind!r} needs {missing} in the environment or .env"
+                )
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
+    from syncbot.messages import plural
+
     slack = settings.missing_for("slack")
-    clients = len(loaded.config.clients)
-    milestones = sum(len(c.milestones) for c in loaded.config.clients)
-    print(f"{loaded.path}: OK ({clients} clients, {milestones} milestones)")
+    clients = plural(len(loaded.config.clients), "client")
+    milestones = plural(sum(len(c.milestones) for c in loaded.config.clients), "milestone")
+    print(f"{loaded.path}: OK ({clients}, {milestones})")
     if slack:
         print(f"note: {', '.join(slack)} not set: needed for `digest --post` and `run`")
     return 0
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    settings, loaded = _load(args)
-    store = Store(settings.resolved_database_url())
-    return _sync(loaded, settings, store, as_of=args.as_of, full=args.full)
+    return _sync(_app(args), as_of=args.as_of, full=args.full)
 
 
-def _sync(
-    loaded: LoadedConfig,
-    settings: Settings,
-    store: Store,
-    *,
-    as_of: dt.date | None,
-    full: bool = False,
-    quiet: bool = False,
-) -> int:
-    reports = []
-    for client in loaded.config.clients:
-        reports += service.sync_client(
-            loaded,
-            client,
-            settings,
-            store,
-            now=_now,
-            full=full,
-            progress=None if quiet else _progress,
-        )
-        state = service.client_state(
-            loaded, client, store, as_of=as_of or service.today(client, _now()), now=_now()
-        )
-        service.record_snapshot(store, state, _now())
+def _sync(app: Syncbot, *, as_of: dt.date | None, full: bool = False, quiet: bool = False) -> int:
+    reports: list[SyncReport] = []
+    notes: list[str] = []
+    for client in app.clients:
+        result = app.sync(client.id, full=full, as_of=as_of, progress=None if quiet else _progress)
+        reports += result.reports
+        line = result.matching.line()
+        if line:
+            notes.append(line)
     if not quiet:
         if sys.stderr.isatty():
             print("\r\033[K", end="", file=sys.stderr)
         for report in reports:
             print(report.line())
+        for note in notes:
+            print(note)
     failed = [r for r in reports if r.error]
     if quiet:
         for report in failed:
@@ -246,49 +256,33 @@ def _audience(args: argparse.Namespace) -> Audience:
     return "client" if args.audience == "client" else "internal"
 
 
-def _view_state(args: argparse.Namespace) -> tuple[LoadedConfig, Client, Store, Any]:
-    settings, loaded = _load(args)
-    client = loaded.config.client(args.client)
-    store = Store(settings.resolved_database_url())
-    now = _now()
-    state = service.client_state(
-        loaded,
-        client,
-        store,
-        as_of=args.as_of or service.today(client, now),
-        now=now,
-        audience=_audience(args),
-    )
-    return loaded, client, store, state
-
-
 def cmd_status(args: argparse.Namespace) -> int:
-    _, client, store, state = _view_state(args)
-    doc = status_document(state, _audience(args), service.opaque_for(store, client.id))
+    from syncbot.render import text
+    from syncbot.render.views import status_document
+
+    app = _app(args)
+    client = app.client(args.client)
+    app.require_data(client.id)
+    audience = _audience(args)
+    view = app.view(client.id, audience, as_of=args.as_of)
     if args.format == "json":
-        print(json.dumps(doc, indent=2, ensure_ascii=False))
+        print(json.dumps(status_document(view, audience), indent=2, ensure_ascii=False))
     else:
-        print(text.status_text(doc, client.name))
+        print(text.status_text(view, audience))
     return 0
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
+    from syncbot.errors import SyncbotError
+
     if args.correct and not args.post:
         raise SyncbotError("--correct updates a posted digest: use it with --post")
     if args.post:
         return _post_digest(args)
-    settings, loaded = _load(args)
-    client = loaded.config.client(args.client)
-    store = Store(settings.resolved_database_url())
-    now = _now()
-    doc, _ = service.digest_for(
-        loaded,
-        client,
-        store,
-        _audience(args),
-        as_of=args.as_of or service.today(client, now),
-        now=now,
-    )
+    app = _app(args)
+    client = app.client(args.client)
+    app.require_data(client.id)
+    doc, _ = app.digest(client.id, _audience(args), as_of=args.as_of)
     _print_digest(doc, args.format)
     return 0
 
@@ -296,33 +290,42 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def _post_digest(args: argparse.Namespace) -> int:
     """Exit 0 when every digest owed is in Slack (or another run is posting it), 1 when one
     is queued for a retry (Slack unavailable), 2 when Slack refused (fix and re-run)."""
-    from syncbot.slack.outbox import Outbox  # Slack libraries load only when posting
+    from syncbot.run import slack_access
+    from syncbot.slack.outbox import Outbox, nothing_to_correct
     from syncbot.slack.posting import SlackPoster
 
-    settings, loaded = _load(args)
-    client = loaded.config.client(args.client)
-    store = Store(settings.resolved_database_url())
+    app = _app(args)
+    client = app.client(args.client)
+    access = slack_access(app.settings)
     outbox = Outbox(
-        store,
-        SlackPoster.from_settings(settings),
-        now=_now,
-        backoff=settings.slack_retry_backoff_seconds,
+        app.store, SlackPoster.connect(access), clock=_now, backoff=access.retry_backoff
     )
     audiences: list[Audience] = [args.audience] if args.audience else ["internal", "client"]
     results = []
     for audience in audiences:
         if args.correct:
-            results.append(outbox.correct(loaded, client, audience, as_of=args.as_of))
+            fix = app.correction(client.id, audience, as_of=args.as_of)
+            if fix is None:
+                period = app.period(client, audience)
+                channel = (
+                    client.internal_channel if audience == "internal" else client.client_channel
+                )
+                results.append(nothing_to_correct(client.id, audience, channel, period))
+            else:
+                results.append(outbox.correct(fix.entry, fix.messages, fix.snapshot, fix.as_of))
         else:
-            results += outbox.deliver(loaded, client, audience, as_of=args.as_of)
+            results += outbox.send_all(app.queue_digest(client.id, audience, as_of=args.as_of))
     for result in results:
-        print(result.line(), file=sys.stdout if result.ok else sys.stderr)
+        local = result.local(client.tz)
+        print(local.line(), file=sys.stdout if local.ok else sys.stderr)
     if any(r.outcome == "refused" for r in results):
         return 2
     return 0 if all(r.ok for r in results) else 1
 
 
 def _print_digest(doc: DigestDoc, fmt: str) -> None:
+    from syncbot.render import blocks, text
+
     if fmt == "json":
         print(json.dumps(doc.as_json(), indent=2, ensure_ascii=False))
     elif fmt == "blocks":
@@ -333,6 +336,8 @@ def _print_digest(doc: DigestDoc, fmt: str) -> None:
 
 
 def find_demo_config() -> Path:
+    from syncbot.errors import SyncbotError
+
     for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
         candidate = base / "config" / "demo" / "syncbot.toml"
         if candidate.is_file():
@@ -343,37 +348,68 @@ def find_demo_config() -> Path:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    loaded = load_config(getattr(args, "config", None) or find_demo_config())
-    db = state_dir() / "demo.sqlite3"
+    from syncbot.app import Syncbot
+    from syncbot.config import load_config
+    from syncbot.render import text
+    from syncbot.settings import Settings
+    from syncbot.store import Store
+
+    config = getattr(args, "config", None) or find_demo_config()
+    loaded = load_config(config)
+    db = DEMO_STATE.resolve()
     db.parent.mkdir(parents=True, exist_ok=True)
     db.unlink(missing_ok=True)  # the demo always starts from a clean store
-    store = Store(f"sqlite:///{db}")
+    url = f"sqlite:///{db}"
     # The demo is offline by design: no .env, no tracker credentials.
-    settings = Settings(_env_file=None, database_url=store.url)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    app = Syncbot(loaded, settings, Store(url), _now)
     print("Syncing the recorded Jira and Linear responses under config/demo/ ...")
-    code = _sync(loaded, settings, store, as_of=args.as_of)
+    code = _sync(app, as_of=args.as_of)
     if code:
         return code
-    now = _now()
-    for client in loaded.config.clients:
-        audiences: tuple[tuple[Audience, str], ...] = (
+    for client in app.clients:
+        for audience, channel in (
             ("internal", client.internal_channel),
             ("client", client.client_channel),
-        )
-        for audience, channel in audiences:
-            doc, _ = service.digest_for(loaded, client, store, audience, as_of=args.as_of, now=now)
+        ):
+            doc, _ = app.digest(client.id, audience, as_of=args.as_of)  # type: ignore[arg-type]
             print(f"\n##### {client.name}: {audience} digest (for Slack channel {channel})\n")
             print(text.digest_text(doc))
-    print(f"\nState stored in {store.location} (SQLite; as of {args.as_of}).")
+    print(f"\nState stored in {_shown(db)} (SQLite; as of {args.as_of}). Try next:")
+    prefix = f"SYNCBOT_DATABASE_URL={shlex.quote(url)} {_invocation()}"
+    where = f"--config {shlex.quote(_shown(Path(config)))} --as-of {args.as_of}"
+    first = app.clients[0].id
+    print(f"  {prefix} status --client {first} {where}")
+    print(f"  {prefix} status --client {first} --audience client --format json {where}")
+    print(f"  {prefix} digest --client {app.clients[-1].id} --format blocks {where}")
     return 0
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the working directory when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _invocation() -> str:
+    """How to run syncbot again the way it was run now (for commands the demo suggests)."""
+    script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if script is not None and script.name == "syncbot" and script.exists():
+        on_path = shutil.which("syncbot")
+        if on_path and Path(on_path).resolve() == script.resolve():
+            return "syncbot"
+        return shlex.quote(_shown(script))
+    return f"{shlex.quote(_shown(Path(sys.executable)))} -m syncbot"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """The daemon. SIGTERM stops the HTTP server, then the scheduler, which waits up to
-    SYNCBOT_SHUTDOWN_SECONDS for running jobs and abandons the rest (safe: see
-    `syncbot.daemon`); the exit code is 0."""
-    from syncbot.daemon import Daemon  # the daemon's libraries load here
-    from syncbot.slack.app import HttpServer, Runtime
+    from syncbot import logs
+    from syncbot.app import Syncbot
+    from syncbot.metrics import Metrics
+    from syncbot.run import serve
+    from syncbot.store import Store
 
     settings, loaded = _load(args)
     logs.configure(
@@ -384,56 +420,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     store = Store(settings.resolved_database_url())
     try:
-        daemon = Daemon(loaded, settings, store, now=_now)
-        runtime = Runtime(loaded, settings, store, now=_now, daemon=daemon)
-    except BaseException:
-        store.close()
-        raise
-    try:
-        server = HttpServer(runtime.router, settings.host, settings.port)
-    except OSError as exc:
-        runtime.close()
-        store.close()
-        raise SyncbotError(
-            f"run: cannot listen on {settings.host}:{settings.port} ({exc.strerror}); "
-            "set SYNCBOT_HOST / SYNCBOT_PORT"
-        ) from exc
-    stopping = threading.Event()
-
-    def stop_serving() -> None:
-        logger.info("SIGTERM: stopping")
-        server.close()
-
-    def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        # Raising here would be caught by whatever the main thread runs (waitress's loop
-        # swallows exceptions from its handlers): close the server from another thread, so
-        # that serve_forever() returns and the clean-up below runs.
-        if not stopping.is_set():
-            stopping.set()
-            threading.Thread(target=stop_serving, name="syncbot-sigterm", daemon=True).start()
-
-    previous = signal.signal(signal.SIGTERM, on_sigterm)
-    try:
-        runtime.start()
-        print(
-            messages.serving(
-                settings.host, server.port, runtime.routes, socket_mode=runtime.socket_mode
-            ),
-            file=sys.stderr,
-            flush=True,
-        )
-        runtime.start_scheduler()
-        if not stopping.is_set():
-            server.serve_forever()
+        app = Syncbot(loaded, settings, store, _now, metrics=Metrics())
+        return serve(app, settings)
     finally:
-        try:
-            server.close()
-            runtime.close()
-        finally:
-            store.close()
-            signal.signal(signal.SIGTERM, previous)
-    logger.info("stopped")
-    return 0
+        store.close()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -14,20 +14,23 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from syncbot.errors import ConfigError
+from syncbot.schedule import Cadence, cron_trigger
 
 SourceKind = Literal["jira", "linear", "jira-export", "linear-export"]
 JIRA_MATCH_KEYS = ("epic", "fix_version", "component")
 LINEAR_MATCH_KEYS = ("linear_milestone",)
 MATCH_KEYS = ("epic", "label", "fix_version", "component", "linear_milestone")
+# Dates syncbot can compute with (forecasts add days; the calendar ends at 9999-12-31).
+EARLIEST_DATE = dt.date(1971, 1, 1)
+LATEST_DATE = dt.date(9000, 12, 31)
+MAX_GRACE_MINUTES = 366 * 24 * 60
 SECRET_HINT = re.compile(r"(token|secret|password|api_key|apikey|pat)$", re.IGNORECASE)
 
 
@@ -35,41 +38,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def cron_trigger(expr: str, timezone: tzinfo | None = None) -> CronTrigger:
-    """A trigger for a standard 5-field crontab.
-
-    APScheduler numbers weekdays from Monday = 0, crontab from Sunday = 0 (7 too): "0 9 * * 1"
-    would fire on Tuesdays. Numeric weekdays, ranges and steps are turned into names first.
-    """
-    fields = expr.split()
-    if len(fields) == 5:
-        fields[4] = ",".join(_weekday_names(part) for part in fields[4].split(","))
-    return CronTrigger.from_crontab(" ".join(fields), timezone=timezone)
-
-
-def _weekday_names(part: str) -> str:
-    """One comma-separated part of a crontab day-of-week field, with names for numbers."""
-    if not re.fullmatch(r"(\*|[0-7](-[0-7])?)(/\d+)?", part):
-        return part  # names, or something the trigger will reject with its own message
-    span, _, step = part.partition("/")
-    if span == "*" and not step:
-        return part
-    first, _, last = span.partition("-")
-    low = 0 if span == "*" else int(first)
-    high = 6 if span == "*" else int(last or (6 if step else first))
-    days = range(low, high + 1, int(step) if step else 1)
-    return ",".join(dict.fromkeys(_WEEKDAYS[d] for d in days))
-
-
 class Schedule(_Model):
     internal_digest_cron: str = "0 9 * * mon"
     client_digest_cron: str = "0 9 * * mon"
     client_digest_every_weeks: int = Field(default=2, ge=1)
     sync_every_minutes: int = Field(default=10, ge=1)
-    grace_minutes: int = Field(default=60, ge=0)
+    grace_minutes: int = Field(default=60, ge=0, le=MAX_GRACE_MINUTES)
 
     @field_validator("internal_digest_cron", "client_digest_cron")
     @classmethod
@@ -132,6 +106,11 @@ class Milestone(_Model):
     match: Match
     weight: float = Field(default=1, gt=0)
 
+    @field_validator("planned")
+    @classmethod
+    def _plannable(cls, value: dt.date) -> dt.date:
+        return _in_calendar(value)
+
 
 class Client(_Model):
     id: str = Field(pattern=r"^[a-z0-9-]+$")
@@ -149,6 +128,11 @@ class Client(_Model):
     schedule: Schedule | None = None
     sources: list[Source] = Field(min_length=1)
     milestones: list[Milestone] = Field(default_factory=list)
+
+    @field_validator("baseline")
+    @classmethod
+    def _baseline(cls, value: dt.date | None) -> dt.date | None:
+        return None if value is None else _in_calendar(value)
 
     @field_validator("timezone")
     @classmethod
@@ -186,6 +170,27 @@ class Config(_Model):
 
     def schedule_for(self, client: Client) -> Schedule:
         return client.schedule or self.schedule
+
+    def cadence(self, client: Client, audience: str) -> Cadence:
+        """When `audience`'s digest of `client` fires (see `syncbot.schedule`)."""
+        schedule = self.schedule_for(client)
+        if audience == "internal":
+            return Cadence.weekly(schedule.internal_digest_cron, client.tz, baseline=None)
+        return Cadence.weekly(
+            schedule.client_digest_cron,
+            client.tz,
+            every_weeks=schedule.client_digest_every_weeks,
+            baseline=client.baseline,
+        )
+
+
+def _in_calendar(value: dt.date) -> dt.date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(
+            f"{value.isoformat()} is outside the dates syncbot plans with "
+            f"({EARLIEST_DATE.isoformat()} to {LATEST_DATE.isoformat()})"
+        )
+    return value
 
 
 @dataclass(frozen=True)

@@ -151,13 +151,16 @@ class Warning:
 
 @dataclass(frozen=True)
 class SourceHealth:
-    """What the store knows about one source's freshness."""
+    """One source's freshness (`rules.freshness`): what /healthz, `status` and digests say."""
 
     source: str
     label: str  # e.g. "Jira", "Linear": safe for clients
     last_success: dt.datetime | None
     stale: bool
     last_error: str | None = None
+    kind: str = ""
+    last_attempt: dt.datetime | None = None
+    stale_after: dt.timedelta = dt.timedelta(minutes=20)
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,20 @@
     ├── ConfigError          bad configuration file, key or value (one line per problem)
     ├── SettingsError        missing/invalid environment settings (secrets, URLs)
     ├── DataError            input data that cannot be read at all (file not JSON, wrong shape)
+    ├── NoData               a client none of whose sources has synced yet
     ├── SourceError(source)  a tracker could not be synced
     │   ├── SourceAuthError      401/403: a credential setting is wrong
     │   ├── SourceQueryError     the tracker rejected what we asked (bad project, team, JQL)
     │   └── SourceRateLimited    the tracker kept answering "slow down"
     ├── StoreError           the state database cannot be opened or written
+    │   └── StoreUnavailable     the database server is down or busy: try again (exit 1)
     └── SlackError           (syncbot/slack/posting.py) Slack refused or failed a call
         ├── SlackRefused         ok:false that retrying will not fix (e.g. not_in_channel)
         ├── SlackRateLimited     429 beyond what we are willing to wait
         └── SlackUnavailable     5xx / network: the post may or may not have happened
 
-Library code raises these; only the CLI turns them into exit codes.
+Library code raises these; only the CLI turns them into exit codes (2, except the passing
+failures: StoreUnavailable and SourceError that is not the user's to fix, which exit 1).
 """
 
 from __future__ import annotations
@@ -40,6 +43,10 @@ class DataError(SyncbotError):
     """Recorded or fetched data that cannot be read at all (as opposed to one bad ticket)."""
 
 
+class NoData(SyncbotError):
+    """Nothing is known about a client yet: its state would be invented, not computed."""
+
+
 class SourceError(SyncbotError):
     """A source could not be synced; `source` names it for the one-line report."""
 
@@ -63,3 +70,7 @@ class SourceRateLimited(SourceError):
 
 class StoreError(SyncbotError):
     """The state database cannot be opened or written."""
+
+
+class StoreUnavailable(StoreError):
+    """The database server did not answer (down, restarting, locked): a passing failure."""

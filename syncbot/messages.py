@@ -22,7 +22,18 @@ STATUS_EMOJI = {
 
 
 def plural(n: int, word: str) -> str:
+    if word.endswith("y") and word[-2:-1] not in "aeiou" and n != 1:
+        return f"{n} {word[:-1]}ies"
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def tasks_done(done: int, total: int) -> str:
+    """The one wording of a milestone's progress, for every audience and surface."""
+    return f"{done} of {total} tasks done"
+
+
+def overdue_dependencies(count: int) -> str:
+    return plural(count, "overdue client dependency")
 
 
 def quoted_list(items: Sequence[str]) -> str:
@@ -61,6 +72,10 @@ def skipped_at_risk(milestone: str, old: dt.date | None, new: dt.date | None) ->
 
 def phase_gate(milestone: str, phase: str, previous: str) -> str:
     return f"Work on '{milestone}' ({phase}) started before '{previous}' was signed off."
+
+
+def no_data(client_id: str) -> str:
+    return f"no data yet for client {client_id}: run `syncbot sync`"
 
 
 def stale_source(label: str, last_success: dt.datetime | None, now: dt.datetime) -> str:
@@ -231,6 +246,13 @@ SLASH_FAILED = (
 DIGEST_PREVIEW = "Preview only: this digest has not been posted."
 
 
+def slash_no_data(client: str) -> str:
+    return (
+        f"There is no data for {client} yet: syncbot has not synced its trackers. "
+        "Ask again in a few minutes."
+    )
+
+
 def slash_which_client(command: str, sub: str, ids: Sequence[str]) -> str:
     return (
         f"This channel serves several clients ({', '.join(ids)}): say which one, "
@@ -257,46 +279,6 @@ def blockers_title(client: str, as_of: dt.date) -> str:
 ATTENTION = "Needs attention"
 
 
-def milestone_line(
-    *,
-    status: str,
-    name: str,
-    phase: str,
-    planned: str,
-    forecast: str | None,
-    actual: str | None,
-    done: int,
-    total: int,
-    owner: str = "",
-    blocked_by: Sequence[str] = (),
-) -> str:
-    when = f"delivered {actual}" if actual else f"forecast {forecast or '-'}"
-    line = f"[{status}] {name} ({phase}): planned {planned}, {when}, {done}/{total} done"
-    if owner:
-        line += f", owner {owner}"
-    if blocked_by:
-        line += f"; blocked by {', '.join(blocked_by)}"
-    return line
-
-
-def dependency_line(
-    *,
-    what: str,
-    owner: str | None,
-    due: str | None,
-    overdue: bool,
-    blocks: Sequence[str] | None,
-    impact: str,
-    internal: bool,
-) -> str:
-    when = (f"{due} (overdue)" if overdue else due) if due else "no date set"
-    who = owner or ("unassigned" if internal else "owner to be confirmed")
-    line = f"{what} — {who}, due {when}"
-    if blocks is not None:
-        line += f", blocks {', '.join(blocks) or 'no milestone'}"
-    return f"{line}. {impact}"
-
-
 ALL_ON_TRACK = "Every open milestone is on track."
 NO_BLOCKERS = "Nothing is waiting on the client right now."
 
@@ -304,7 +286,7 @@ NO_BLOCKERS = "Nothing is waiting on the client right now."
 def open_dependencies(count: int, overdue: int) -> str:
     if not count:
         return NO_BLOCKERS
-    text = plural(count, "open client dependency").replace("dependencys", "dependencies")
+    text = plural(count, "open client dependency")
     return f"{text}, {overdue} overdue" if overdue else text
 
 
@@ -325,12 +307,13 @@ def signoff_which_phase(command: str, phases: Sequence[str]) -> str:
     )
 
 
-def signoff_recorded(phase: str, user: str, at: dt.date) -> str:
-    return f"Phase '{phase}' signed off by <@{user}> on {at.isoformat()}."
+def signoff_recorded(phase: str, at: dt.date) -> tuple[str, str]:
+    """The words around the signer's mention."""
+    return f"Phase '{phase}' signed off by ", f" on {at.isoformat()}."
 
 
-def signoff_already(phase: str, user: str, at: dt.date) -> str:
-    return f"Phase '{phase}' was already signed off by <@{user}> on {at.isoformat()}."
+def signoff_already(phase: str, at: dt.date) -> tuple[str, str]:
+    return f"Phase '{phase}' was already signed off by ", f" on {at.isoformat()}."
 
 
 # -- the daemon (syncbot.daemon) -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Slack Block Kit rendering of digests and replies with slack_sdk's block models, within limits.
+"""Slack Block Kit rendering of documents with slack_sdk's block models, within Slack's limits.
 
 Limits (../shared/slack/BLOCK_KIT_LIMITS.md; docs.slack.dev, mirrored in slack_sdk's
 validators): 50 blocks per message, 3000 characters of section text, 150 of header text,
@@ -7,14 +7,17 @@ validators): 50 blocks per message, 3000 characters of section text, 150 of head
 MAX_MESSAGE_CHARS of block text. Long documents are split into several messages, never
 truncated away; a single over-long line is cut with an ellipsis as the last resort.
 
-Ticket keys are linked (`<url|KEY>`) only when the document carries links, which only the
-internal digest does.
+Escaping (SPEC §7): every mrkdwn string, block text and the top-level `text` fallback alike,
+has `&`, `<` and `>` escaped; syncbot's own links (`<url|KEY>`, from a line's `Ref` spans) are
+added after escaping, and a cut for length is made on whole escapes and whole links, never
+inside one. Every mrkdwn object is `verbatim`, so Slack does not turn a plain "@channel" or
+"#general" written in a tracker into a mention: only syncbot makes mentions.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,18 +31,20 @@ from slack_sdk.models.blocks import (
 )
 
 from syncbot import messages
-from syncbot.render.digest import DigestDoc, Section
+from syncbot.render.doc import DigestDoc, Document, Line, Mention, Ref, Section, Span
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
+MAX_CONTEXT_TEXT = 2000
 MAX_MESSAGE_CHARS = 12000
-_BADGES = {f"[{label}]": (status, label) for status, label in messages.STATUS_LABEL.items()}
+ELLIPSIS = "…"
+USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}")  # what Slack user ids look like
 
 
 @dataclass(frozen=True)
 class SlackMessage:
-    text: str  # notification / accessibility fallback
+    text: str  # notification / accessibility fallback, escaped mrkdwn
     blocks: list[Block]
 
     def as_json(self) -> dict[str, Any]:
@@ -51,34 +56,92 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def spans_mrkdwn(*spans: Span, limit: int = MAX_SECTION_TEXT) -> str:
+    """Spans as one escaped, linked mrkdwn string (a slash reply, a message fallback)."""
+    return _fit(spans, limit)
+
+
+def mrkdwn(text: str) -> MarkdownTextObject:
+    """A verbatim mrkdwn object: Slack parses no mentions or channel names in it."""
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def fitted(text: str, limit: int) -> str:
+    """`text` escaped, cut (with an ellipsis) so that the escaped result fits `limit`."""
+    return _fit([text], limit)
+
+
 def digest_messages(doc: DigestDoc) -> list[SlackMessage]:
     """A digest as one or more Slack messages (split to Slack's limits)."""
-    return document_messages(doc.title, doc.summary, doc.sections, links=dict(doc.links))
+    return document_messages(doc.document)
 
 
-def document_messages(
-    title: str,
-    summary: str,
-    sections: Sequence[Section],
-    *,
-    links: Mapping[str, str] | None = None,
-    note: str = "",
-) -> list[SlackMessage]:
+def document_messages(doc: Document) -> list[SlackMessage]:
     """Header, summary (context), then one divider plus section blocks per section."""
-    linker = _linker(links or {})
-    blocks: list[Block] = [HeaderBlock(text=_cut(title, MAX_HEADER_TEXT))]
-    context = [t for t in (summary, note) if t]
+    blocks: list[Block] = [HeaderBlock(text=_cut(doc.title, MAX_HEADER_TEXT))]
+    context = [t for t in (doc.summary, doc.note) if t]
     if context:
-        blocks.append(
-            ContextBlock(elements=[MarkdownTextObject(text=_cut(escape(t), 2000)) for t in context])
-        )
-    for section in sections:
+        blocks.append(ContextBlock(elements=[mrkdwn(fitted(t, MAX_CONTEXT_TEXT)) for t in context]))
+    for section in doc.sections:
         blocks.append(DividerBlock())
-        lines = [f"*{escape(section.heading)}*"]
-        lines += [f"• {linker(_badge(escape(line)))}" for line in section.lines]
-        for chunk in _chunks(lines):
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
-    return _split(title, blocks)
+        blocks += section_blocks(section)
+    return _split(doc.title, blocks)
+
+
+def section_blocks(section: Section) -> list[Block]:
+    rows = [f"*{fitted(section.heading, 200)}*"]
+    rows += [line_mrkdwn(line, MAX_SECTION_TEXT) for line in section.lines]
+    return [SectionBlock(text=mrkdwn(chunk)) for chunk in _chunks(rows)]
+
+
+def line_mrkdwn(line: Line, limit: int, *, bullet: str = "• ") -> str:
+    """One line as mrkdwn: bullet, status badge, escaped text and linked keys."""
+    badge = ""
+    if line.status is not None:
+        status = line.status.value
+        badge = f"{messages.STATUS_EMOJI[status]} *{messages.STATUS_LABEL[status]}* "
+    lead = bullet + badge
+    return lead + _fit(line.spans, limit - len(lead))
+
+
+def _fit(spans: Iterable[Span], limit: int) -> str:
+    """Render spans (escaping text, linking refs), cut on span and escape boundaries."""
+    out = ""
+    for span in spans:
+        piece = _render(span)
+        if len(out) + len(piece) <= limit:
+            out += piece
+            continue
+        room = limit - len(out) - len(ELLIPSIS)
+        text = span if isinstance(span, str) else span.key if isinstance(span, Ref) else ""
+        out += _escaped_prefix(text, room) + ELLIPSIS
+        break
+    return out
+
+
+def _render(span: Span) -> str:
+    if isinstance(span, str):
+        return escape(span)
+    if isinstance(span, Mention):
+        return f"<@{span.user_id}>" if USER_ID.fullmatch(span.user_id) else ""
+    if span.url:
+        return f"<{_url(span.url)}|{escape(span.key)}>"
+    return escape(span.key)
+
+
+def _escaped_prefix(text: str, room: int) -> str:
+    """The longest prefix of `text` whose escaped form fits in `room` characters."""
+    out = ""
+    for char in text:
+        piece = escape(char)
+        if len(out) + len(piece) > room:
+            break
+        out += piece
+    return out
+
+
+def _url(url: str) -> str:
+    return escape(url).replace("|", "%7C")
 
 
 def _split(title: str, blocks: list[Block]) -> list[SlackMessage]:
@@ -101,12 +164,10 @@ def _split(title: str, blocks: list[Block]) -> list[SlackMessage]:
     for index, group in enumerate(groups, start=1):
         text = title if len(groups) == 1 else f"{title} {messages.continued(index, len(groups))}"
         if index > 1:
-            group.insert(
-                0, ContextBlock(elements=[MarkdownTextObject(text=escape(_cut(text, 2000)))])
-            )
+            group.insert(0, ContextBlock(elements=[mrkdwn(fitted(text, MAX_CONTEXT_TEXT))]))
         for block in group:
             block.validate_json()
-        out.append(SlackMessage(text=text, blocks=group))
+        out.append(SlackMessage(text=fitted(text, MAX_CONTEXT_TEXT), blocks=group))
     return out
 
 
@@ -127,40 +188,15 @@ def _texts(value: Any) -> Iterable[str]:
             yield from _texts(item)
 
 
-def _badge(line: str) -> str:
-    """`[At risk] ...` -> `:large_yellow_circle: *At risk* ...` (the text stays readable)."""
-    for badge, (status, label) in _BADGES.items():
-        if line.startswith(badge):
-            return f"{messages.STATUS_EMOJI[status]} *{label}*{line[len(badge) :]}"
-    return line
-
-
-def _linker(links: Mapping[str, str]) -> Callable[[str], str]:
-    if not links:
-        return str
-    keys = sorted(links, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(k) for k in keys) + r")(?![\w-])")
-
-    def link(text: str) -> str:
-        return pattern.sub(lambda m: f"<{_url(links[m.group(1)])}|{m.group(1)}>", text)
-
-    return link
-
-
-def _url(url: str) -> str:
-    return escape(url).replace("|", "%7C")
-
-
-def _chunks(lines: list[str]) -> list[str]:
-    """Pack lines into texts of at most MAX_SECTION_TEXT characters."""
+def _chunks(rows: Sequence[str]) -> list[str]:
+    """Pack rendered rows (each already within MAX_SECTION_TEXT) into section texts."""
     out: list[str] = []
     current = ""
-    for line in lines:
-        line = _cut(line, MAX_SECTION_TEXT)
-        candidate = f"{current}\n{line}" if current else line
+    for row in rows:
+        candidate = f"{current}\n{row}" if current else row
         if len(candidate) > MAX_SECTION_TEXT:
             out.append(current)
-            current = line
+            current = row
         else:
             current = candidate
     if current:
@@ -169,4 +205,11 @@ def _chunks(lines: list[str]) -> list[str]:
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Plain text (header blocks are plain_text: nothing to escape) cut to `limit`."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+
+
+def line_message(line: Line) -> dict[str, Any]:
+    """A one-section message (an alert): the same escaped mrkdwn as block and fallback text."""
+    text = line_mrkdwn(line, MAX_SECTION_TEXT, bullet="")
+    return {"text": text, "blocks": [SectionBlock(text=mrkdwn(text)).to_dict()]}

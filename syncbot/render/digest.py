@@ -6,51 +6,21 @@
 "Completed since the last digest": a milestone done by the as-of date whose actual date is
 after `since`, or (when the last posted digest's snapshot is given as `done_before`) one that
 was not done in that digest. `since` is the last posted digest's as-of date, or one cadence
-back when nothing was posted yet (see `service.digest_since`).
+back when nothing was posted yet (see `app.Syncbot.digest`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 from syncbot import messages
 from syncbot.domain import ClientState, MilestoneState, Status, WarningKind
+from syncbot.render.doc import DigestDoc, Line, Section, Span, lines, refs
 from syncbot.render.views import ClientView
 
-
-@dataclass(frozen=True)
-class Section:
-    heading: str
-    lines: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DigestDoc:
-    client_id: str
-    audience: str
-    as_of: dt.date
-    since: dt.date
-    title: str
-    summary: str
-    sections: tuple[Section, ...]
-    links: tuple[tuple[str, str], ...] = ()  # (ticket key, URL): internal digests only
-
-    def as_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {
-            "client": self.client_id,
-            "audience": self.audience,
-            "as_of": self.as_of.isoformat(),
-            "since": self.since.isoformat(),
-            "title": self.title,
-            "summary": self.summary,
-            "sections": [{"heading": s.heading, "lines": list(s.lines)} for s in self.sections],
-        }
-        if self.links:
-            doc["links"] = dict(self.links)
-        return doc
+DATE_CHANGE_KINDS = (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
 
 
 def internal_digest(
@@ -63,80 +33,65 @@ def internal_digest(
 ) -> DigestDoc:
     """Everything, for the delivery team: ticket keys (linked when `links` has their URL),
     owners and emails, late tickets, every warning."""
+    links = links or {}
     milestone_lines = []
     for m in state.milestones:
-        dates = _dates(m.planned, m.forecast, m.actual)
-        line = f"{_badge(m.status)} {m.id} {m.name} ({m.phase}): {dates}"
-        line += f", {m.tickets_done}/{m.tickets_total} tickets done"
+        spans: list[Span] = [
+            (
+                f"{m.id} {m.name} ({m.phase}): {_dates(m.planned, m.forecast, m.actual)}, "
+                f"{messages.tasks_done(m.tickets_done, m.tickets_total)}"
+            )
+        ]
         if m.owner:
-            line += f", owner {m.owner}"
+            spans.append(f", owner {m.owner}")
         if m.late_tickets:
-            line += f"; past due: {', '.join(m.late_tickets)}"
+            spans += ["; past due: ", *refs(m.late_tickets, links)]
         if m.blocked_by:
-            line += f"; blocked by {', '.join(m.blocked_by)}"
-        milestone_lines.append(line)
+            spans += ["; blocked by ", *refs(m.blocked_by, links)]
+        milestone_lines.append(Line.of(*spans, status=m.status))
     needed = []
     for d in state.dependencies:
         owner = d.owner or "unassigned"
         if d.owner_email:
             owner += f" <{d.owner_email}>"
-        line = (
-            f"{d.key} {d.summary} — owner {owner}, due {_due(d.due, d.overdue)}, "
-            f"blocks {', '.join(d.blocks) or 'no milestone'}. {d.impact_statement}"
+        needed.append(
+            Line.of(
+                refs([d.key], {d.key: d.url} if d.url else links),
+                f" {d.summary} — owner {owner}, due {_due(d.due, d.overdue)}, "
+                f"blocks {', '.join(d.blocks) or 'no milestone'}. {d.impact_statement}",
+            )
         )
-        if d.url:
-            line += f" {d.url}"
-        needed.append(line)
-    changes = [
-        w.message
-        for w in state.warnings
-        if w.kind in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
-    ]
+    changes = [Line.of(w.message) for w in state.warnings if w.kind in DATE_CHANGE_KINDS]
     changes += [
-        _slip(m.name, m.planned, m.forecast, _reasons_internal(m))
+        Line.of(_slip(m.name, m.planned, m.forecast), _reasons_internal(m, links), ".")
         for m in state.milestones
         if _slipping(m.forecast, m.planned, m.status)
     ]
-    sections = [
+    warnings = [
+        Line.of(f"[{w.kind.value}] ", _warning_spans(w.message, w.tickets, links))
+        for w in state.warnings
+        if w.kind not in DATE_CHANGE_KINDS
+    ]
+    sections = (
         Section(
             messages.SECTION_MILESTONES,
-            tuple(milestone_lines) or (messages.NO_MILESTONES_INTERNAL,),
+            tuple(milestone_lines) or lines([messages.NO_MILESTONES_INTERNAL]),
         ),
         Section(
             messages.completed_since(since),
-            _completed(
-                [(m.id, m.name, m.actual) for m in state.milestones],
-                since,
-                state.as_of,
-                done_before,
-            ),
+            _completed(state.milestones, since, state.as_of, done_before),
         ),
-        Section(
-            messages.SECTION_IN_PROGRESS,
-            _in_progress(
-                [
-                    (m.name, m.status, m.forecast, m.tickets_done, m.tickets_total, m.started)
-                    for m in state.milestones
-                ]
-            ),
-        ),
+        Section(messages.SECTION_IN_PROGRESS, _in_progress(state.milestones)),
         Section(
             messages.SECTION_NEEDED_INTERNAL,
-            tuple(needed) or (messages.NOTHING_NEEDED_INTERNAL,),
+            tuple(needed) or lines([messages.NOTHING_NEEDED_INTERNAL]),
         ),
         Section(
-            messages.SECTION_DATE_CHANGES, tuple(changes) or (messages.NO_DATE_CHANGES_INTERNAL,)
+            messages.SECTION_DATE_CHANGES,
+            tuple(changes) or lines([messages.NO_DATE_CHANGES_INTERNAL]),
         ),
-        Section(
-            messages.SECTION_WARNINGS,
-            tuple(
-                f"[{w.kind.value}] {w.message}"
-                for w in state.warnings
-                if w.kind not in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
-            )
-            or (messages.NO_WARNINGS,),
-        ),
-    ]
+        Section(messages.SECTION_WARNINGS, tuple(warnings) or lines([messages.NO_WARNINGS])),
+    )
     return DigestDoc(
         state.client_id,
         "internal",
@@ -147,10 +102,9 @@ def internal_digest(
             state.spi,
             [m.status.value for m in state.milestones],
             sum(d.overdue for d in state.dependencies),
-            freshness_line(state, now),
+            freshness_line(state.sources, now),
         ),
-        tuple(sections),
-        links=tuple(sorted((links or {}).items())),
+        sections,
     )
 
 
@@ -166,54 +120,36 @@ def client_digest(
     what is needed from the client (due dates, impact), and date changes with reasons."""
     deps = {d.id: d for d in view.dependencies}
     milestone_lines = tuple(
-        f"{_badge(m.status)} {m.name} ({m.phase}): {_dates(m.planned, m.forecast, m.actual)}"
+        Line.of(
+            f"{m.name} ({m.phase}): {_dates(m.planned, m.forecast, m.actual)}",
+            status=m.status,
+        )
         for m in view.milestones
     )
-    needed = tuple(
+    needed = lines(
         f"{d.summary} — {d.owner or 'owner to be confirmed'}, due {_due(d.due, d.overdue)}. "
         f"{d.impact_statement}"
         for d in view.dependencies
     )
-    changes = [
-        w.message
-        for w in view.warnings
-        if w.kind in (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
-    ]
+    changes = [w.message for w in view.warnings if w.kind in DATE_CHANGE_KINDS]
     for m in view.milestones:
-        if _slipping(m.forecast, m.planned, Status(m.status)):
+        if _slipping(m.forecast, m.planned, m.status):
             waiting = [deps[i].summary for i in m.waiting_on if i in deps]
             reason = (
                 messages.waiting_on(waiting) if waiting else messages.SLIP_REASON_UNKNOWN_CLIENT
             )
-            changes.append(_slip(m.name, m.planned, m.forecast, reason))
+            changes.append(f"{_slip(m.name, m.planned, m.forecast)}{reason}.")
     sections = (
-        Section(messages.SECTION_MILESTONES, milestone_lines or (messages.NO_MILESTONES_CLIENT,)),
+        Section(
+            messages.SECTION_MILESTONES, milestone_lines or lines([messages.NO_MILESTONES_CLIENT])
+        ),
         Section(
             messages.completed_since(since),
-            _completed(
-                [(m.id, m.name, m.actual) for m in view.milestones], since, view.as_of, done_before
-            ),
+            _completed(view.milestones, since, view.as_of, done_before),
         ),
-        Section(
-            messages.SECTION_IN_PROGRESS,
-            _in_progress(
-                [
-                    (
-                        m.name,
-                        Status(m.status),
-                        m.forecast,
-                        m.tickets_done,
-                        m.tickets_total,
-                        m.started,
-                    )
-                    for m in view.milestones
-                ]
-            ),
-        ),
-        Section(messages.SECTION_NEEDED_CLIENT, needed or (messages.NOTHING_NEEDED_CLIENT,)),
-        Section(
-            messages.SECTION_DATE_CHANGES, tuple(changes) or (messages.NO_DATE_CHANGES_CLIENT,)
-        ),
+        Section(messages.SECTION_IN_PROGRESS, _in_progress(view.milestones)),
+        Section(messages.SECTION_NEEDED_CLIENT, needed or lines([messages.NOTHING_NEEDED_CLIENT])),
+        Section(messages.SECTION_DATE_CHANGES, lines(changes or [messages.NO_DATE_CHANGES_CLIENT])),
     )
     return DigestDoc(
         view.client_id,
@@ -223,7 +159,7 @@ def client_digest(
         messages.client_digest_title(view.client_name, view.as_of),
         summary_line(
             view.spi,
-            [m.status for m in view.milestones],
+            [m.status.value for m in view.milestones],
             sum(d.overdue for d in view.dependencies),
             freshness,
         ),
@@ -231,10 +167,18 @@ def client_digest(
     )
 
 
-def freshness_line(state: ClientState, now: dt.datetime) -> str:
+class _Fresh(Protocol):
+    @property
+    def label(self) -> str: ...
+    @property
+    def last_success(self) -> dt.datetime | None: ...
+    @property
+    def stale(self) -> bool: ...
+
+
+def freshness_line(sources: Sequence[_Fresh], now: dt.datetime) -> str:
     """Plainly says when data is stale; empty when every source is fresh."""
-    stale = [messages.stale_source(s.label, s.last_success, now) for s in state.sources if s.stale]
-    return " ".join(stale)
+    return " ".join(messages.stale_source(s.label, s.last_success, now) for s in sources if s.stale)
 
 
 def summary_line(spi: float | None, statuses: Sequence[str], overdue: int, freshness: str) -> str:
@@ -245,17 +189,17 @@ def summary_line(spi: float | None, statuses: Sequence[str], overdue: int, fresh
         if count:
             parts.append(f"{count} {messages.STATUS_LABEL[status].lower()}")
     if overdue:
-        parts.append(
-            messages.plural(overdue, "overdue client dependency").replace(
-                "dependencys", "dependencies"
-            )
-        )
+        parts.append(messages.overdue_dependencies(overdue))
     text = " · ".join(parts)
     return f"{text}. {freshness}" if freshness else text
 
 
-def _badge(status: str) -> str:
-    return f"[{messages.STATUS_LABEL[status]}]"
+def _warning_spans(message: str, keys: Sequence[str], links: Mapping[str, str]) -> list[Span]:
+    """A warning whose text ends with the keys it names: those become linkable refs."""
+    tail = ", ".join(keys)
+    if keys and message.endswith(tail):
+        return [message[: len(message) - len(tail)], *refs(keys, links)]
+    return [message]
 
 
 def _dates(planned: dt.date, forecast: dt.date | None, actual: dt.date | None) -> str:
@@ -274,52 +218,82 @@ def _slipping(forecast: dt.date | None, planned: dt.date, status: Status) -> boo
     return status is not Status.DONE and forecast is not None and forecast > planned
 
 
-def _slip(name: str, planned: dt.date, forecast: dt.date | None, reason: str) -> str:
+def _slip(name: str, planned: dt.date, forecast: dt.date | None) -> str:
+    """The start of a date-change line; the reason follows it."""
     assert forecast is not None
     late = (forecast - planned).days
     return (
         f"'{name}' now expected {forecast.isoformat()} instead of {planned.isoformat()} "
-        f"({messages.plural(late, 'day')} late): {reason}."
+        f"({messages.plural(late, 'day')} late): "
     )
 
 
-def _reasons_internal(m: MilestoneState) -> str:
+def _reasons_internal(m: MilestoneState, links: Mapping[str, str]) -> list[Span]:
     """What sets the forecast: the dependency or tickets whose dates equal it."""
-    reasons = []
+    reasons: list[list[Span]] = []
     if m.forecast_set_by_dependencies:
-        reasons.append(f"waiting on client dependency {', '.join(m.forecast_set_by_dependencies)}")
+        reasons.append(
+            ["waiting on client dependency ", *refs(m.forecast_set_by_dependencies, links)]
+        )
     late = [k for k in m.forecast_set_by_tickets if k in m.late_tickets]
     due = [k for k in m.forecast_set_by_tickets if k not in m.late_tickets]
     if late:
-        reasons.append(f"past due: {', '.join(late)}")
+        reasons.append(["past due: ", *refs(late, links)])
     if due and m.forecast:
-        reasons.append(f"{', '.join(due)} due {m.forecast.isoformat()}")
-    return "; ".join(reasons) or messages.SLIP_REASON_UNKNOWN_INTERNAL
+        reasons.append([*refs(due, links), f" due {m.forecast.isoformat()}"])
+    if not reasons:
+        return [messages.SLIP_REASON_UNKNOWN_INTERNAL]
+    out: list[Span] = []
+    for index, reason in enumerate(reasons):
+        out += (["; "] if index else []) + reason
+    return out
+
+
+class _Milestone(Protocol):
+    """What `_completed` and `_in_progress` read: a milestone's state or its client view."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def actual(self) -> dt.date | None: ...
+    @property
+    def forecast(self) -> dt.date | None: ...
+    @property
+    def tickets_done(self) -> int: ...
+    @property
+    def tickets_total(self) -> int: ...
+    @property
+    def started(self) -> bool: ...
 
 
 def _completed(
-    items: Sequence[tuple[str, str, dt.date | None]],
+    milestones: Sequence[_Milestone],
     since: dt.date,
     as_of: dt.date,
     done_before: Collection[str] | None,
-) -> tuple[str, ...]:
-    lines = tuple(
-        f"{name} — delivered {actual.isoformat()}"
-        for mid, name, actual in items
-        if actual is not None
-        and actual <= as_of
-        and (since < actual or (done_before is not None and mid not in done_before))
+) -> tuple[Line, ...]:
+    out = tuple(
+        Line.of(f"{m.name} — delivered {m.actual.isoformat()}")
+        for m in milestones
+        if m.actual is not None
+        and m.actual <= as_of
+        and (since < m.actual or (done_before is not None and m.id not in done_before))
     )
-    return lines or (messages.NOTHING_COMPLETED,)
+    return out or lines([messages.NOTHING_COMPLETED])
 
 
-def _in_progress(
-    items: Sequence[tuple[str, Status, dt.date | None, int, int, bool]],
-) -> tuple[str, ...]:
-    lines = tuple(
-        f"{name}: {done} of {total} tasks done, forecast "
-        f"{forecast.isoformat() if forecast else '-'} ({messages.STATUS_LABEL[status].lower()})"
-        for name, status, forecast, done, total, started in items
-        if started and status is not Status.DONE
+def _in_progress(milestones: Sequence[_Milestone]) -> tuple[Line, ...]:
+    out = tuple(
+        Line.of(
+            f"{m.name}: {messages.tasks_done(m.tickets_done, m.tickets_total)}, forecast "
+            f"{m.forecast.isoformat() if m.forecast else '-'} "
+            f"({messages.STATUS_LABEL[m.status.value].lower()})"
+        )
+        for m in milestones
+        if m.started and m.status is not Status.DONE
     )
-    return lines or (messages.NOTHING_IN_PROGRESS,)
+    return out or lines([messages.NOTHING_IN_PROGRESS])

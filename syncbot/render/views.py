@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from syncbot.domain import CLIENT_VISIBLE_WARNINGS, ClientState
+from syncbot.domain import CLIENT_VISIBLE_WARNINGS, ClientState, Status, WarningKind
 
 Audience = Literal["internal", "client"]
 OpaqueId = Callable[[str], str]
@@ -38,7 +38,7 @@ class ClientMilestone:
     planned: dt.date
     forecast: dt.date | None
     actual: dt.date | None
-    status: str
+    status: Status
     owner: str
     tickets_total: int
     tickets_done: int
@@ -62,9 +62,19 @@ class ClientDependency:
 
 @dataclass(frozen=True)
 class ClientWarning:
-    kind: str
+    kind: WarningKind
     milestone: str | None
     message: str
+    tickets: tuple[str, ...] = ()  # keys the message names (internal view only)
+
+
+@dataclass(frozen=True)
+class ViewSource:
+    """A source's freshness as either audience may read it."""
+
+    label: str  # "Jira", "Linear"
+    last_success: dt.datetime | None
+    stale: bool
 
 
 @dataclass(frozen=True)
@@ -77,12 +87,13 @@ class ClientView:
     milestones: tuple[ClientMilestone, ...]
     dependencies: tuple[ClientDependency, ...]
     warnings: tuple[ClientWarning, ...]
+    sources: tuple[ViewSource, ...] = ()
 
 
 def client_view(state: ClientState, opaque: OpaqueId) -> ClientView:
     """The client's view: dependency ids made opaque, only client-safe warnings."""
     warnings = tuple(
-        ClientWarning(kind=w.kind.value, milestone=w.milestone, message=w.client_message)
+        ClientWarning(kind=w.kind, milestone=w.milestone, message=w.client_message)
         for w in state.warnings
         if w.kind in CLIENT_VISIBLE_WARNINGS and w.client_message is not None
     )
@@ -92,7 +103,7 @@ def client_view(state: ClientState, opaque: OpaqueId) -> ClientView:
 def internal_view(state: ClientState) -> ClientView:
     """The same fields for the delivery team: real ticket keys and every warning."""
     warnings = tuple(
-        ClientWarning(kind=w.kind.value, milestone=w.milestone, message=w.message)
+        ClientWarning(kind=w.kind, milestone=w.milestone, message=w.message, tickets=w.tickets)
         for w in state.warnings
     )
     return _view(state, lambda key: key, warnings)
@@ -114,7 +125,7 @@ def _view(state: ClientState, ids: OpaqueId, warnings: tuple[ClientWarning, ...]
                 planned=m.planned,
                 forecast=m.forecast,
                 actual=m.actual,
-                status=m.status.value,
+                status=m.status,
                 owner=m.owner,
                 tickets_total=m.tickets_total,
                 tickets_done=m.tickets_done,
@@ -139,12 +150,17 @@ def _view(state: ClientState, ids: OpaqueId, warnings: tuple[ClientWarning, ...]
             for d in state.dependencies
         ),
         warnings=warnings,
+        sources=tuple(ViewSource(s.label, s.last_success, s.stale) for s in state.sources),
     )
 
 
-def status_document(state: ClientState, audience: Audience, opaque: OpaqueId) -> dict[str, Any]:
+def audience_view(state: ClientState, audience: Audience, opaque: OpaqueId) -> ClientView:
+    """The one view builder for both audiences."""
+    return client_view(state, opaque) if audience == "client" else internal_view(state)
+
+
+def status_document(view: ClientView, audience: Audience) -> dict[str, Any]:
     """The `status --format json` document of SPEC §6, field for field."""
-    view = client_view(state, opaque) if audience == "client" else internal_view(state)
     return {
         "client": view.client_id,
         "audience": audience,
@@ -159,7 +175,7 @@ def status_document(state: ClientState, audience: Audience, opaque: OpaqueId) ->
                 "planned": _d(m.planned),
                 "forecast": _d(m.forecast),
                 "actual": _d(m.actual),
-                "status": m.status,
+                "status": m.status.value,
                 "owner": m.owner,
                 "tickets_total": m.tickets_total,
                 "tickets_done": m.tickets_done,
@@ -181,7 +197,8 @@ def status_document(state: ClientState, audience: Audience, opaque: OpaqueId) ->
             for d in view.dependencies
         ],
         "warnings": [
-            {"kind": w.kind, "milestone": w.milestone, "message": w.message} for w in view.warnings
+            {"kind": w.kind.value, "milestone": w.milestone, "message": w.message}
+            for w in view.warnings
         ],
     }
 

@@ -1,38 +1,36 @@
-"""The `/syncbot` subcommands, answered from the store only (never a tracker call).
+"""The `/syncbot` subcommands: parsing and tenant isolation; the answers come from the app.
 
 Where a command is typed decides what it may show (tenant isolation):
 
-- a client's `client_channel`: that client only, and only through the client view
-  (`views.status_document(..., "client")`, `views.client_view`, the client digest);
+- a client's `client_channel`: that client only, and only through the client view;
 - a client's `internal_channel`: the internal view of the clients that use that channel (an
   agency may share one internal channel between clients: name one with `status acme`);
-- any other channel (or a channel configured as the client channel of two clients): a polite
-  refusal that names no client.
+- any other channel: a polite refusal that names no client.
 
 `signoff <phase>` is recorded only for a user in that client's `approvers`, typed in one of
-that client's channels; phase names match case-insensitively. Replays of a signed request
-within Slack's 5-minute window are harmless: every subcommand is a read or an idempotent
-sign-off.
+that client's channels; phase names match case-insensitively. Every answer is rendered through
+`render.blocks`, so whatever a user typed is escaped before it is echoed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from syncbot import messages, service
-from syncbot.config import Client, LoadedConfig
-from syncbot.render.blocks import document_messages, escape
-from syncbot.render.digest import Section, freshness_line, summary_line
-from syncbot.render.views import Audience, status_document
-from syncbot.store import Store
+from syncbot import messages
+from syncbot.app import Syncbot
+from syncbot.config import Client
+from syncbot.errors import NoData
+from syncbot.render.blocks import document_messages, spans_mrkdwn
+from syncbot.render.doc import Mention, Span
+from syncbot.render.views import Audience
 
 logger = logging.getLogger(__name__)
 Payload = dict[str, Any]
 _QUOTES = "\"'\u201c\u201d\u2018\u2019"  # straight and typographic quotes around a phase
+ANSWERS = ("status", "milestones", "blockers", "digest")
 
 
 @dataclass(frozen=True)
@@ -69,19 +67,15 @@ class _Place:
     clients: tuple[Client, ...]
 
 
-def _text(text: str, *, public: bool = False) -> Reply:
-    return Reply(({"text": text},), public=public)
+def _text(*spans: Span, public: bool = False) -> Reply:
+    return Reply(({"text": spans_mrkdwn(*spans)},), public=public)
 
 
 class Commands:
-    """Answers slash commands; `now` is injected (the composition root owns the clock)."""
+    """Answers slash commands through the application object."""
 
-    def __init__(
-        self, loaded: LoadedConfig, store: Store, *, now: Callable[[], dt.datetime]
-    ) -> None:
-        self.loaded = loaded
-        self.store = store
-        self.now = now
+    def __init__(self, app: Syncbot) -> None:
+        self.app = app
 
     def handle(self, request: SlashRequest) -> Reply:
         words = request.text.split()
@@ -95,27 +89,28 @@ class Commands:
             return _text(messages.slash_help(request.command, several_clients=several))
         if sub == "signoff":
             return self._signoff(request, place, args)
-        handlers = {
-            "status": self._status,
-            "milestones": self._milestones,
-            "blockers": self._blockers,
-            "digest": self._digest,
-        }
-        handler = handlers.get(sub)
-        if handler is None:
-            return _text(messages.slash_unknown(escape(sub), request.command))
+        if sub not in ANSWERS:
+            return _text(messages.slash_unknown(sub, request.command))
         chosen = self._choose(request, place, sub, args, need_one=sub == "digest")
         if isinstance(chosen, Reply):
             return chosen
         out: list[Payload] = []
         for client in chosen:
-            out += handler(client, place.audience)
+            out += self.answer(client, place.audience, sub)
         return Reply(tuple(out))
+
+    def answer(self, client: Client, audience: Audience, what: str) -> list[Payload]:
+        try:
+            self.app.require_data(client.id)
+        except NoData:
+            return [{"text": spans_mrkdwn(messages.slash_no_data(client.name))}]
+        doc = self.app.reply(client.id, audience, what)
+        return [m.as_json() for m in document_messages(doc)]
 
     # -- where are we -------------------------------------------------------------------
 
     def _place(self, channel: str) -> _Place | str:
-        clients = self.loaded.config.clients
+        clients = self.app.clients
         # Config validation guarantees a client channel belongs to one client only and is
         # nobody's internal channel (config._channel_problems), so this lookup is unambiguous.
         client_side = tuple(c for c in clients if c.client_channel == channel)
@@ -141,111 +136,11 @@ class Commands:
         if args:
             wanted = [c for c in place.clients if c.id == args[0].lower()]
             if not wanted:
-                return _text(messages.slash_not_served_here(escape(args[0]), ids))
+                return _text(messages.slash_not_served_here(args[0], ids))
             return (wanted[0],)
         if need_one and len(place.clients) > 1:
             return _text(messages.slash_which_client(request.command, sub, ids))
         return place.clients
-
-    # -- answers --------------------------------------------------------------------------
-
-    def _state_doc(self, client: Client, audience: Audience) -> tuple[dict[str, Any], str]:
-        now = self.now()
-        state = service.client_state(
-            self.loaded,
-            client,
-            self.store,
-            as_of=service.today(client, now),
-            now=now,
-            audience=audience,
-        )
-        doc = status_document(state, audience, service.opaque_for(self.store, client.id))
-        freshness = freshness_line(state, now)
-        overdue = sum(1 for d in doc["dependencies"] if d["due"] and d["due"] < doc["as_of"])
-        summary = summary_line(
-            doc["spi"], [m["status"] for m in doc["milestones"]], overdue, freshness
-        )
-        return doc, summary
-
-    def _links(self, client: Client, audience: Audience) -> dict[str, str]:
-        return service.ticket_links(client, self.store) if audience == "internal" else {}
-
-    def _status(self, client: Client, audience: Audience) -> list[Payload]:
-        doc, summary = self._state_doc(client, audience)
-        internal = audience == "internal"
-        attention = tuple(
-            _milestone_line(m, internal)
-            for m in doc["milestones"]
-            if m["status"] in ("at_risk", "delayed")
-        )
-        overdue = sum(1 for d in doc["dependencies"] if d["due"] and d["due"] < doc["as_of"])
-        sections = [
-            Section(messages.ATTENTION, attention or (messages.ALL_ON_TRACK,)),
-            Section(
-                messages.SECTION_NEEDED_INTERNAL if internal else messages.SECTION_NEEDED_CLIENT,
-                (messages.open_dependencies(len(doc["dependencies"]), overdue),),
-            ),
-        ]
-        if doc["warnings"]:
-            sections.append(
-                Section(
-                    messages.SECTION_WARNINGS,
-                    tuple(_warning_line(w, internal) for w in doc["warnings"]),
-                )
-            )
-        return _render(
-            messages.status_title(client.name, _date(doc["as_of"])),
-            summary,
-            sections,
-            self._links(client, audience),
-        )
-
-    def _milestones(self, client: Client, audience: Audience) -> list[Payload]:
-        doc, summary = self._state_doc(client, audience)
-        internal = audience == "internal"
-        lines = tuple(_milestone_line(m, internal) for m in doc["milestones"])
-        return _render(
-            messages.milestones_title(client.name, _date(doc["as_of"])),
-            summary,
-            [Section(messages.SECTION_MILESTONES, lines or (messages.NO_MILESTONES_CLIENT,))],
-            self._links(client, audience),
-        )
-
-    def _blockers(self, client: Client, audience: Audience) -> list[Payload]:
-        doc, summary = self._state_doc(client, audience)
-        internal = audience == "internal"
-        names = {m["id"]: m["name"] for m in doc["milestones"]}
-        lines = tuple(
-            _dependency_line(d, doc["as_of"], names, internal) for d in doc["dependencies"]
-        )
-        heading = messages.SECTION_NEEDED_INTERNAL if internal else messages.SECTION_NEEDED_CLIENT
-        return _render(
-            messages.blockers_title(client.name, _date(doc["as_of"])),
-            summary,
-            [Section(heading, lines or (messages.NO_BLOCKERS,))],
-            self._links(client, audience),
-        )
-
-    def _digest(self, client: Client, audience: Audience) -> list[Payload]:
-        now = self.now()
-        doc, _ = service.digest_for(
-            self.loaded,
-            client,
-            self.store,
-            audience,
-            as_of=service.today(client, now),
-            now=now,
-        )
-        return [
-            m.as_json()
-            for m in document_messages(
-                doc.title,
-                doc.summary,
-                doc.sections,
-                links=dict(doc.links),
-                note=messages.DIGEST_PREVIEW,
-            )
-        ]
 
     # -- sign-off ---------------------------------------------------------------------------
 
@@ -270,15 +165,15 @@ class Commands:
             return _text(messages.signoff_which_phase(request.command, phases))
         phase = _match_phase(given, phases)
         if phase is None:
-            return _text(messages.signoff_unknown_phase(escape(given), phases))
-        before = {s.phase for s in self.store.sign_offs(client.id)}
-        now = self.now()
-        record = self.store.sign_off(client.id, phase, request.user_id, now)
+            return _text(messages.signoff_unknown_phase(given, phases))
+        record, new = self.app.sign_off(client.id, phase, request.user_id)
         day = record.signed_at.astimezone(client.tz).date()
-        if phase in before:
-            return _text(messages.signoff_already(phase, record.user_id, day))
+        if not new:
+            before, after = messages.signoff_already(phase, day)
+            return _text(before, Mention(record.user_id), after)
         logger.info("phase %r of %s signed off by %s", phase, client.id, request.user_id)
-        return _text(messages.signoff_recorded(phase, record.user_id, day), public=True)
+        before, after = messages.signoff_recorded(phase, day)
+        return _text(before, Mention(record.user_id), after, public=True)
 
 
 def _match_phase(given: str, phases: Sequence[str]) -> str | None:
@@ -290,47 +185,3 @@ def _match_phase(given: str, phases: Sequence[str]) -> str | None:
         if norm(phase) == wanted:
             return phase
     return None
-
-
-def _render(
-    title: str, summary: str, sections: Sequence[Section], links: Mapping[str, str]
-) -> list[Payload]:
-    return [m.as_json() for m in document_messages(title, summary, sections, links=links)]
-
-
-def _date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value)
-
-
-def _milestone_line(m: Mapping[str, Any], internal: bool) -> str:
-    """One milestone of a SPEC §6 document (either audience's: the fields are the same)."""
-    return messages.milestone_line(
-        status=messages.STATUS_LABEL[m["status"]],
-        name=f"{m['id']} {m['name']}" if internal else m["name"],
-        phase=m["phase"],
-        planned=m["planned"],
-        forecast=m["forecast"],
-        actual=m["actual"],
-        done=m["tickets_done"],
-        total=m["tickets_total"],
-        owner=m["owner"] if internal else "",
-        blocked_by=m["blocked_by"] if internal else (),
-    )
-
-
-def _dependency_line(
-    d: Mapping[str, Any], as_of: str, names: Mapping[str, str], internal: bool
-) -> str:
-    return messages.dependency_line(
-        what=f"{d['id']} {d['summary']}" if internal else d["summary"],
-        owner=d["owner"],
-        due=d["due"],
-        overdue=bool(d["due"] and d["due"] < as_of),
-        blocks=[f"{b} {names.get(b, '')}".strip() for b in d["blocks"]] if internal else None,
-        impact=d["impact_statement"],
-        internal=internal,
-    )
-
-
-def _warning_line(w: Mapping[str, Any], internal: bool) -> str:
-    return f"[{w['kind']}] {w['message']}" if internal else str(w["message"])

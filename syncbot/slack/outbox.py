@@ -1,10 +1,15 @@
-"""Exactly-once digest delivery: one Slack post per (client, audience, period), across crashes.
+"""Exactly-once delivery of rendered outbox entries: one Slack post per entry, across crashes.
 
-The protocol (states are documented in `syncbot.store`):
+The application queues entries (`app.Syncbot.queue_digest`, `source_alerts`); this adapter
+posts them. The protocol (states are documented in `syncbot.store.outbox`):
 
-1. The digest of a period is rendered once and stored as an outbox row (`pending`) before
-   anything is sent; a second run in the same period finds the row and sends nothing new.
-2. A run claims the row (a lease in the store), so two processes never post it concurrently.
+1. An entry is rendered once and stored (`pending`) before anything is sent; a second run in
+   the same period finds the row and sends nothing new.
+2. A poster claims the row (a lease in the store), so two posters never post it concurrently.
+   While it works, a heartbeat renews the lease every LEASE/3; a poster whose renewal fails
+   (its lease lapsed and another poster took the row) stops before its next post. A poster
+   that died leaves a claim that lapses within LEASE; a poster that meets a claim waits for
+   it to lapse (at most LEASE) rather than leave a half-posted digest behind.
 3. Before each `chat.postMessage` the row is marked `sending`. The message carries Slack
    message metadata `{"event_type": "syncbot_digest", "event_payload": {"key", "part"}}`.
    When Slack answers, its `ts` is recorded and the row is `pending` again (or `sent`).
@@ -13,11 +18,11 @@ The protocol (states are documented in `syncbot.store`):
    history (`conversations.history`, include_all_metadata) for messages with its key; parts
    found are recorded, only the others are posted.
 5. A post that fails is kept: 5xx is retried a few times in-run (after the history check),
-   429 waits for Retry-After, and whatever still fails stays in the outbox for the next run
-   (`digest --post` or the scheduler), which sends older periods first. Nothing is dropped.
+   429 waits for Retry-After, and whatever still fails stays in the outbox for the next run,
+   which sends older periods first. Nothing is dropped.
 
-Corrections (`correct`) re-render the period's digest and `chat.update` the posted messages
-in place, so a fixed digest never appears twice.
+Corrections (`correct`) `chat.update` the posted messages in place, so a fixed digest never
+appears twice.
 """
 
 from __future__ import annotations
@@ -26,37 +31,32 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Literal
+from datetime import tzinfo
+from typing import Any, Literal
 
-from syncbot import messages, service
-from syncbot.config import Client, LoadedConfig
-from syncbot.render.blocks import digest_messages
-from syncbot.render.views import Audience
-from syncbot.slack.periods import period_for
-from syncbot.slack.posting import (
-    DIGEST_EVENT,
-    SlackError,
-    SlackPoster,
-    SlackRateLimited,
-    SlackRefused,
-    SlackUnavailable,
-    Sleep,
-)
+from syncbot import messages
+from syncbot.slack.errors import SlackError, SlackRateLimited, SlackRefused, SlackUnavailable
+from syncbot.slack.posting import DIGEST_EVENT, Poster, Sleep
 from syncbot.store import OutboxEntry, OutboxKey, Store
 
 logger = logging.getLogger(__name__)
 Outcome = Literal["posted", "already_posted", "busy", "pending", "refused", "corrected", "none"]
-LEASE = dt.timedelta(minutes=5)
+LEASE = dt.timedelta(seconds=30)
 HISTORY_MARGIN = dt.timedelta(minutes=10)  # clock skew between us and Slack, generously
+# One id per process start: what claims are held under (never reused by a later process,
+# whatever its pid or hostname: containers restart as pid 1 with the same hostname).
+PROCESS = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """What happened to one digest in one run; `line()` is what `digest --post` prints."""
+    """What happened to one entry in one run; `line()` is what `digest --post` prints."""
 
     client_id: str
     audience: str
@@ -71,6 +71,10 @@ class Delivery:
     @property
     def ok(self) -> bool:
         return self.outcome in ("posted", "already_posted", "busy", "corrected", "none")
+
+    def local(self, tz: tzinfo) -> Delivery:
+        """Periods are shown in the client's timezone (the store keeps UTC)."""
+        return replace(self, period=self.period.astimezone(tz))
 
     def line(self) -> str:
         where = f"{self.client_id}/{self.audience}"
@@ -91,121 +95,151 @@ class Delivery:
         return messages.delivery_pending(where, self.channel, period, self.error or "unknown")
 
 
-def channel_for(client: Client, audience: str) -> str:
-    return client.internal_channel if audience == "internal" else client.client_channel
+def nothing_to_correct(
+    client_id: str, audience: str, channel: str, period: dt.datetime
+) -> Delivery:
+    return Delivery(client_id, audience, channel, period, "none")
 
 
-def owner_id() -> str:
-    """Who holds a claim: host, process and a random part (unique per Outbox)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+class LeaseLost(Exception):
+    """Another poster holds the row now: stop posting it."""
 
 
 class Outbox:
-    """Delivers digests through the store's outbox. `now` and `sleep` are injected.
+    """Delivers outbox entries. `clock` and `sleep` are injected.
 
-    Claims on outbox rows are per `Outbox` instance (its `owner`), and an instance may re-claim
-    its own rows: use one instance per thread of work (the daemon makes one per job run), never
-    one shared between threads.
+    Claims are held per `Outbox` instance (`owner`, unique per instance and process start),
+    and an instance may re-claim its own rows: use one instance per thread of work (the
+    daemon makes one per job run), never one shared between threads.
     """
 
     def __init__(
         self,
         store: Store,
-        poster: SlackPoster,
+        poster: Poster,
         *,
-        now: Callable[[], dt.datetime],
+        clock: Callable[[], dt.datetime],
         sleep: Sleep = time.sleep,
         attempts: int = 3,
         backoff: float = 2.0,
         lease: dt.timedelta = LEASE,
+        wait_for_claims: bool = True,
     ) -> None:
         self.store = store
         self.poster = poster
-        self.now = now
+        self.clock = clock
         self.sleep = sleep
         self.attempts = attempts
         self.backoff = backoff
         self.lease = lease
-        self.owner = owner_id()
+        self.wait_for_claims = wait_for_claims
+        self.owner = f"{PROCESS}:{uuid.uuid4().hex[:8]}"
+        self._lost = threading.Event()
 
-    # -- posting ------------------------------------------------------------------------
+    # -- posting ----------------------------------------------------------------------------
 
-    def deliver(
-        self,
-        loaded: LoadedConfig,
-        client: Client,
-        audience: Audience,
-        *,
-        as_of: dt.date | None = None,
-    ) -> list[Delivery]:
-        """Send what is owed to `audience` of `client`: earlier periods still queued, then
-        this period's digest (rendered and queued first if it is not in the outbox yet)."""
-        now = self.now()
-        schedule = loaded.config.schedule_for(client)
-        period = period_for(client, schedule, audience, now)
-        key = OutboxKey(client.id, audience, period)
-        results = [
-            self._send(entry)
-            for entry in self.store.outbox_unsent(client.id, audience)
-            if entry.key.period < key.period
-        ]
-        entry = self.store.outbox_get(key)
-        if entry is None:
-            doc, state = service.digest_for(
-                loaded,
-                client,
-                self.store,
-                audience,
-                as_of=as_of or service.today(client, now),
-                now=now,
-                before=period,
-            )
-            rendered = tuple(m.as_json() for m in digest_messages(doc))
-            entry = self.store.outbox_add(
-                OutboxEntry(
-                    key=key,
-                    channel=channel_for(client, audience),
-                    as_of=doc.as_of,
-                    state="pending",
-                    messages=rendered,
-                    parts=(None,) * len(rendered),
-                    snapshot=service.reported_snapshot(state),
-                ),
-                now,
-            )
-        if entry.state == "sent":
-            results.append(self._result(entry, "already_posted"))
-        else:
-            results.append(self._send(entry))
-        return [_local(d, client) for d in results]
+    def send_all(self, entries: Iterable[OutboxEntry]) -> list[Delivery]:
+        return [self.send(entry) for entry in entries]
 
-    def retry_pending(self, client: Client, audience: str) -> list[Delivery]:
-        """Send every queued digest of `client` for `audience` (for the scheduler)."""
-        return [
-            _local(self._send(e), client) for e in self.store.outbox_unsent(client.id, audience)
-        ]
-
-    def send_once(self, entry: OutboxEntry) -> Delivery:
-        """Post a message that is not a digest (the daemon's staleness alerts) exactly once:
-        it is queued under its key unless that key is already in the outbox, then sent with
-        the same protocol as digests. Calling it again with the same key sends nothing new."""
-        stored = self.store.outbox_add(entry, self.now())
+    def send(self, entry: OutboxEntry) -> Delivery:
+        """Post `entry` (stored first if it is not yet), exactly once."""
+        stored = self.store.outbox.add(entry, self.clock())
         if stored.state == "sent":
             return self._result(stored, "already_posted")
-        return self._send(stored)
+        with self._claimed(stored.key) as claimed:
+            if isinstance(claimed, Delivery):
+                return claimed
+            return self._send_claimed(claimed)
 
-    def _send(self, entry: OutboxEntry) -> Delivery:
-        now = self.now()
-        claimed = self.store.outbox_claim(entry.key, self.owner, now, self.lease)
-        if claimed is None:
-            current = self.store.outbox_get(entry.key) or entry
+    def correct(
+        self,
+        entry: OutboxEntry,
+        new: tuple[dict[str, Any], ...],
+        snapshot: dict[str, tuple[dt.date | None, str]],
+        as_of: dt.date,
+    ) -> Delivery:
+        """Update a posted digest's Slack messages in place with its re-rendered content."""
+        with self._claimed(entry.key) as claimed:
+            if isinstance(claimed, Delivery):
+                return claimed
+            try:
+                if claimed.state == "sending":
+                    claimed = self._recover(claimed)
+                old = list(claimed.parts)
+                updated = 0
+                for index, ts in enumerate(old):
+                    if ts is None:
+                        continue
+                    message = new[index] if index < len(new) else _withdrawn(new[0]["text"])
+                    self.poster.update(claimed.channel, ts, message)
+                    updated += 1
+                revised = self.store.outbox.revise(
+                    claimed.key,
+                    messages=new,
+                    parts=old[: len(new)] + [None] * (len(new) - len(old)),
+                    snapshot=snapshot,
+                    as_of=as_of,
+                    at=self.clock(),
+                )
+                if revised.state != "sent":
+                    revised, _ = self._push(revised)
+                return self._result(revised, "corrected", count=updated)
+            except SlackError as exc:
+                logger.error("%s: correction failed: %s", entry.key.text, exc)
+                return self._result(claimed, "refused", error=str(exc))
+
+    @contextmanager
+    def _claimed(self, key: OutboxKey) -> Iterator[OutboxEntry | Delivery]:
+        """The row claimed for this poster while the block runs (the lease kept alive by a
+        heartbeat), or the Delivery saying why not (sent meanwhile, or busy)."""
+        claimed = self._claim(key)
+        if isinstance(claimed, Delivery):
+            yield claimed
+            return
+        stop = threading.Event()
+        self._lost.clear()
+        beat = threading.Thread(
+            target=self._heartbeat, args=(key, stop), name="syncbot-lease", daemon=True
+        )
+        beat.start()
+        try:
+            yield claimed
+        finally:
+            stop.set()
+            beat.join()
+            self.store.outbox.release(key, self.owner)
+
+    def _claim(self, key: OutboxKey) -> OutboxEntry | Delivery:
+        """Claim `key`. A claim held by someone else is waited out once, until its lease
+        ends (at most LEASE): a live holder renews it meanwhile (then the row is busy), a dead
+        one's lapses and this poster takes over and finishes the post."""
+        for waited in (False, True):
+            claimed = self.store.outbox.claim(key, self.owner, self.clock(), self.lease)
+            if claimed is not None:
+                return claimed
+            current = self.store.outbox.get(key)
+            if current is None:
+                return self._gone(key)
             if current.state == "sent":
                 return self._result(current, "already_posted")
-            return self._result(current, "busy", busy_until=current.claimed_until)
-        try:
-            return self._send_claimed(claimed)
-        finally:
-            self.store.outbox_release(entry.key, self.owner)
+            if waited or not self.wait_for_claims or current.claimed_until is None:
+                return self._result(current, "busy", busy_until=current.claimed_until)
+            remaining = (current.claimed_until - self.clock()).total_seconds()
+            self.sleep(min(max(remaining, 0.0), self.lease.total_seconds()) + 0.05)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _heartbeat(self, key: OutboxKey, stop: threading.Event) -> None:
+        period = self.lease.total_seconds() / 3
+        while not stop.wait(period):
+            try:
+                held = self.store.outbox.renew(key, self.owner, self.clock(), self.lease)
+            except Exception:  # a database blip: the next beat tries again
+                logger.warning("%s: could not renew the claim", key.text, exc_info=True)
+                continue
+            if not held:
+                logger.error("%s: lost the claim (its lease lapsed); stopping", key.text)
+                self._lost.set()
+                return
 
     def _send_claimed(self, entry: OutboxEntry) -> Delivery:
         if entry.state == "sent":
@@ -214,21 +248,24 @@ class Outbox:
             try:
                 done, count = self._push(entry)
                 return self._result(done, "posted", count=count)
+            except LeaseLost:
+                current = self.store.outbox.get(entry.key) or entry
+                return self._result(current, "busy", busy_until=current.claimed_until)
             except SlackUnavailable as exc:
                 logger.warning(
                     "%s: attempt %d of %d failed: %s", entry.key.text, attempt, self.attempts, exc
                 )
-                self.store.outbox_failed(entry.key, str(exc), self.now(), certain=False)
+                self.store.outbox.failed(entry.key, str(exc), self.clock(), certain=False)
                 if attempt == self.attempts:
                     return self._result(entry, "pending", error=str(exc))
                 self.sleep(self.backoff * attempt)
-                entry = self.store.outbox_get(entry.key) or entry
+                entry = self.store.outbox.get(entry.key) or entry
             except (SlackRateLimited, SlackRefused) as exc:
                 logger.error("%s: not posted: %s", entry.key.text, exc)
                 # A refused or rate-limited post did not happen; a refused history lookup
                 # leaves the row as uncertain as it was.
                 certain = exc.method == "chat.postMessage"
-                self.store.outbox_failed(entry.key, str(exc), self.now(), certain=certain)
+                self.store.outbox.failed(entry.key, str(exc), self.clock(), certain=certain)
                 outcome: Outcome = "refused" if isinstance(exc, SlackRefused) else "pending"
                 return self._result(entry, outcome, error=str(exc))
         raise AssertionError("unreachable")  # pragma: no cover
@@ -243,8 +280,11 @@ class Outbox:
         for index, message in enumerate(entry.messages):
             if entry.parts[index]:
                 continue
-            self.store.outbox_claim(key, self.owner, self.now(), self.lease)  # renew the lease
-            self.store.outbox_sending(key, self.now())
+            if self._lost.is_set() or not self.store.outbox.renew(
+                key, self.owner, self.clock(), self.lease
+            ):
+                raise LeaseLost(key.text)
+            self.store.outbox.sending(key, self.clock())
             ts = self.poster.post(
                 entry.channel,
                 message,
@@ -257,13 +297,13 @@ class Outbox:
                     },
                 },
             )
-            entry = self.store.outbox_posted(key, index, ts, self.now())
+            entry = self.store.outbox.posted(key, index, ts, self.clock())
             count += 1
         return entry, count
 
     def _recover(self, entry: OutboxEntry) -> OutboxEntry:
         """A previous attempt may have posted without recording it: look in the channel."""
-        since = (entry.first_attempt_at or entry.created_at or self.now()) - HISTORY_MARGIN
+        since = (entry.first_attempt_at or entry.created_at or self.clock()) - HISTORY_MARGIN
         found = self.poster.find_posted(entry.channel, entry.key.text, oldest=since.timestamp())
         for index, ts in sorted(found.items()):
             if 0 <= index < len(entry.parts) and not entry.parts[index]:
@@ -274,84 +314,8 @@ class Outbox:
                     index,
                     ts,
                 )
-                entry = self.store.outbox_posted(entry.key, index, ts, self.now())
-        return self.store.outbox_settled(entry.key, self.now())
-
-    # -- corrections --------------------------------------------------------------------
-
-    def correct(
-        self,
-        loaded: LoadedConfig,
-        client: Client,
-        audience: Audience,
-        *,
-        as_of: dt.date | None = None,
-    ) -> Delivery:
-        """Re-render this period's posted digest and update its Slack messages in place."""
-        now = self.now()
-        period = period_for(client, loaded.config.schedule_for(client), audience, now)
-        key = OutboxKey(client.id, audience, period)
-        entry = self.store.outbox_get(key)
-        if entry is None or not entry.posted:
-            return _local(
-                Delivery(client.id, audience, channel_for(client, audience), period, "none"),
-                client,
-            )
-        claimed = self.store.outbox_claim(key, self.owner, now, self.lease)
-        if claimed is None:
-            return _local(self._result(entry, "busy", busy_until=entry.claimed_until), client)
-        try:
-            return _local(self._correct(loaded, client, claimed, as_of=as_of, now=now), client)
-        finally:
-            self.store.outbox_release(key, self.owner)
-
-    def _correct(
-        self,
-        loaded: LoadedConfig,
-        client: Client,
-        claimed: OutboxEntry,
-        *,
-        as_of: dt.date | None,
-        now: dt.datetime,
-    ) -> Delivery:
-        key = claimed.key
-        audience: Audience = "client" if key.audience == "client" else "internal"
-        try:
-            if claimed.state == "sending":
-                claimed = self._recover(claimed)
-            doc, state = service.digest_for(
-                loaded,
-                client,
-                self.store,
-                audience,
-                as_of=as_of or service.today(client, now),
-                now=now,
-                before=key.period,
-            )
-            new = [m.as_json() for m in digest_messages(doc)]
-            old = list(claimed.parts)
-            updated = 0
-            for index, ts in enumerate(old):
-                if ts is None:
-                    continue
-                message = new[index] if index < len(new) else _withdrawn(new[0]["text"])
-                self.poster.update(claimed.channel, ts, message)
-                updated += 1
-            parts = old[: len(new)] + [None] * (len(new) - len(old))
-            revised = self.store.outbox_revise(
-                key,
-                messages=new,
-                parts=parts,
-                snapshot=service.reported_snapshot(state),
-                as_of=doc.as_of,
-                at=self.now(),
-            )
-            if revised.state != "sent":
-                revised, _ = self._push(revised)
-            return self._result(revised, "corrected", count=updated)
-        except SlackError as exc:
-            logger.error("%s: correction failed: %s", key.text, exc)
-            return self._result(claimed, "refused", error=str(exc))
+                entry = self.store.outbox.posted(entry.key, index, ts, self.clock())
+        return self.store.outbox.settled(entry.key, self.clock())
 
     @staticmethod
     def _result(
@@ -374,16 +338,18 @@ class Outbox:
             busy_until=busy_until,
         )
 
-
-def _local(delivery: Delivery, client: Client) -> Delivery:
-    """Periods are shown in the client's timezone (the store keeps UTC)."""
-    return replace(delivery, period=delivery.period.astimezone(client.tz))
+    @staticmethod
+    def _gone(key: OutboxKey) -> Delivery:
+        return Delivery(key.client_id, key.audience, "-", key.period, "pending", error="row gone")
 
 
 def _withdrawn(title: str) -> dict[str, object]:
     return {
         "text": title,
         "blocks": [
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": messages.PART_WITHDRAWN}]}
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": messages.PART_WITHDRAWN, "verbatim": True}],
+            }
         ],
     }

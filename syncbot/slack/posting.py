@@ -1,32 +1,28 @@
-"""Slack Web API calls for digests: the WebClient, 429 Retry-After, pacing, and error classes.
-
-`SlackPoster` is the one seam between syncbot and Slack's Web API. Every failure is one of:
-
-    SlackError(SyncbotError)
-    ├── SlackRefused      Slack answered ok:false with a definite error: nothing was posted,
-    │                     and retrying will not help until someone fixes something (token,
-    │                     channel id, bot not in channel, scopes)
-    ├── SlackRateLimited  still HTTP 429 after the Retry-After waits we allow: not posted
-    └── SlackUnavailable  5xx, `internal_error`/`fatal_error`, a timeout or a broken connection:
-                          the outcome is UNKNOWN (Slack may have posted); look before retrying
+"""Slack Web API calls for messages: the WebClient, 429 Retry-After, pacing, and the `Poster`
+seam between syncbot and Slack's Web API (failures are `syncbot.slack.errors`).
 
 Only 429 is retried inside the client (Slack did not process a rate-limited call, so that is
 always safe). Server errors are not: `chat.postMessage` is not idempotent, so the outbox
 decides (it looks at the channel's history first). Sleeping and the clock are injected so
-tests never wait.
+tests never wait. Every message is posted with `parse=none` and no `link_names`, so Slack
+turns nothing in its text into a mention or a link: only syncbot's own `<@U…>` and `<url|…>`
+markup (added after escaping, `render.blocks`) is live.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 from urllib.error import URLError
 
+from pydantic import SecretStr
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -34,9 +30,9 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from syncbot import messages
-from syncbot.errors import SettingsError, SyncbotError
-from syncbot.settings import Settings
+from syncbot.errors import SettingsError
+from syncbot.metrics import Metrics, error_kind
+from syncbot.slack.errors import SlackError, SlackRateLimited, SlackRefused, SlackUnavailable
 
 logger = logging.getLogger(__name__)
 Sleep = Callable[[float], None]
@@ -49,29 +45,6 @@ UNCERTAIN_ERRORS = frozenset(
 )
 HISTORY_PAGE = 200
 HISTORY_PAGES = 10
-
-
-class SlackError(SyncbotError):
-    """A Slack Web API call failed; `code` is Slack's error code (or a short description)."""
-
-    def __init__(self, method: str, code: str, *, channel: str | None = None) -> None:
-        self.method = method
-        self.code = code
-        self.channel = channel
-        where = f" in channel {channel}" if channel else ""
-        super().__init__(f"Slack {method}{where}: {code}{messages.slack_error_hint(code)}")
-
-
-class SlackRefused(SlackError):
-    """Slack answered with a definite error: nothing happened."""
-
-
-class SlackRateLimited(SlackError):
-    """Slack kept answering 429 beyond the waits we allow: nothing happened."""
-
-
-class SlackUnavailable(SlackError):
-    """Slack failed in a way that leaves the outcome unknown."""
 
 
 class RetryAfterHandler(RateLimitErrorRetryHandler):
@@ -150,44 +123,66 @@ class Pacer:
             self._last[channel] = self.clock()
 
 
-def api_base(settings: Settings) -> str:
-    """SYNCBOT_SLACK_API_URL with the trailing slash slack_sdk needs."""
-    url = settings.slack_api_url
-    return url if url.endswith("/") else url + "/"
+@dataclass(frozen=True)
+class SlackAccess:
+    """What the Slack adapters need of the settings (built by the composition root)."""
+
+    api_url: str = "https://slack.com/api/"
+    bot_token: SecretStr | None = None
+    post_interval: float = 1.0  # seconds between posts to one channel
+    max_wait: float = 60.0  # longest 429 Retry-After waited in-process
+    retry_backoff: float = 2.0  # first wait after a 5xx in the outbox, then x2, x3
+
+    @property
+    def base_url(self) -> str:
+        """The API URL with the trailing slash slack_sdk needs."""
+        return self.api_url if self.api_url.endswith("/") else self.api_url + "/"
 
 
-def web_client(settings: Settings, *, sleep: Sleep = time.sleep, timeout: int = 30) -> WebClient:
+def web_client(access: SlackAccess, *, sleep: Sleep = time.sleep, timeout: int = 30) -> WebClient:
     """A WebClient on SYNCBOT_SLACK_API_URL with the bot token, retrying 429 only."""
-    if settings.slack_bot_token is None:
+    if access.bot_token is None:
         raise SettingsError(
             "SYNCBOT_SLACK_BOT_TOKEN is not set: put the bot token (xoxb-...) in the "
             "environment or .env"
         )
     return WebClient(
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=api_base(settings),
+        token=access.bot_token.get_secret_value(),
+        base_url=access.base_url,
         timeout=timeout,
-        retry_handlers=[RetryAfterHandler(sleep=sleep, max_wait=settings.slack_max_wait_seconds)],
+        retry_handlers=[RetryAfterHandler(sleep=sleep, max_wait=access.max_wait)],
     )
 
 
+class Poster(Protocol):
+    """The Slack calls the outbox makes."""
+
+    def post(
+        self, channel: str, message: Mapping[str, Any], *, metadata: Mapping[str, Any]
+    ) -> str: ...
+
+    def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None: ...
+
+    def find_posted(self, channel: str, key: str, *, oldest: float) -> dict[int, str]: ...
+
+
 class SlackPoster:
-    """Posts, updates and finds digest messages. Safe to share between threads."""
+    """Posts, updates and finds syncbot's messages. Safe to share between threads."""
 
     def __init__(self, client: WebClient, *, pacer: Pacer) -> None:
         self.client = client
         self.pacer = pacer
 
     @classmethod
-    def from_settings(
+    def connect(
         cls,
-        settings: Settings,
+        access: SlackAccess,
         *,
         sleep: Sleep = time.sleep,
         clock: Clock = time.monotonic,
     ) -> SlackPoster:
-        pacer = Pacer(settings.slack_post_interval_seconds, clock=clock, sleep=sleep)
-        return cls(web_client(settings, sleep=sleep), pacer=pacer)
+        pacer = Pacer(access.post_interval, clock=clock, sleep=sleep)
+        return cls(web_client(access, sleep=sleep), pacer=pacer)
 
     def post(self, channel: str, message: Mapping[str, Any], *, metadata: Mapping[str, Any]) -> str:
         """chat.postMessage; returns the message `ts`."""
@@ -200,6 +195,8 @@ class SlackPoster:
             text=message["text"],
             blocks=message.get("blocks"),
             metadata=dict(metadata),
+            parse="none",
+            link_names=False,
             unfurl_links=False,
             unfurl_media=False,
         )
@@ -216,13 +213,17 @@ class SlackPoster:
             ts=ts,
             text=message["text"],
             blocks=message.get("blocks"),
+            parse="none",
+            link_names=False,
         )
 
     def find_posted(self, channel: str, key: str, *, oldest: float) -> dict[int, str]:
-        """Parts of the digest `key` already in `channel` (part index -> ts), from
-        conversations.history with message metadata, newest first, bounded to a few pages."""
+        """Parts of the message `key` already in `channel` (part index -> ts), from
+        conversations.history with message metadata, newest first, bounded to a few pages.
+        A cursor Slack repeats ends the walk (it would loop)."""
         found: dict[int, str] = {}
         cursor: str | None = None
+        seen: set[str] = set()
         for _ in range(HISTORY_PAGES):
             response = self._call(
                 "conversations.history",
@@ -244,6 +245,12 @@ class SlackPoster:
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 break
+            if cursor in seen:
+                logger.warning(
+                    "Slack conversations.history repeated a cursor in %s; stopped paging", channel
+                )
+                break
+            seen.add(cursor)
         return found
 
     def auth_test(self) -> dict[str, Any]:
@@ -269,3 +276,31 @@ class SlackPoster:
             raise SlackUnavailable(
                 method, f"no answer ({type(exc).__name__}: {exc})", channel=where
             ) from exc
+
+
+class MeteredPoster:
+    """A Poster that counts each failed Slack call in syncbot_api_errors{api="slack"}."""
+
+    def __init__(self, inner: Poster, metrics: Metrics) -> None:
+        self.inner = inner
+        self.metrics = metrics
+
+    def post(self, channel: str, message: Mapping[str, Any], *, metadata: Mapping[str, Any]) -> str:
+        with self._counted():
+            return self.inner.post(channel, message, metadata=metadata)
+
+    def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None:
+        with self._counted():
+            self.inner.update(channel, ts, message)
+
+    def find_posted(self, channel: str, key: str, *, oldest: float) -> dict[int, str]:
+        with self._counted():
+            return self.inner.find_posted(channel, key, oldest=oldest)
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        try:
+            yield
+        except SlackError as exc:
+            self.metrics.api_errors.labels("slack", error_kind(exc)).inc()
+            raise

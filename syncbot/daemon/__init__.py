@@ -1,0 +1,74 @@
+"""The scheduler of `syncbot run`: scheduled syncs and digests, retries, staleness alerts.
+
+`Daemon` composes the APScheduler plumbing (`daemon/scheduler.py`) with the job bodies
+(`daemon/jobs.py`), which call the application object and post through the Slack outbox.
+
+**Stopping.** `stop()` shuts the scheduler down, waits up to SYNCBOT_SHUTDOWN_SECONDS for
+running jobs, then abandons the rest: every store write is one transaction and every Slack
+post goes through the outbox, so an abandoned job leaves nothing or a queued row the next
+start resumes; the claims it held are leases that lapse by themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from syncbot.app import Syncbot
+from syncbot.daemon.jobs import Jobs
+from syncbot.daemon.scheduler import JOBS_TABLE, Scheduler, desired_jobs
+from syncbot.metrics import Metrics
+from syncbot.slack.posting import MeteredPoster, Poster
+
+__all__ = ["JOBS_TABLE", "Daemon", "desired_jobs"]
+logger = logging.getLogger(__name__)
+
+
+class Daemon:
+    """Schedules and runs the jobs of `syncbot run` for one application object.
+
+    `schedule()` opens the job store and reconciles the jobs with the configuration, leaving
+    the scheduler paused; `start()` does that and resumes it; `stop()` ends it. The job bodies
+    (`jobs.sync`, `jobs.digest`, ...) can also be called directly.
+    """
+
+    def __init__(
+        self,
+        app: Syncbot,
+        *,
+        poster: Poster | None,
+        metrics: Metrics | None = None,
+        housekeeping_seconds: float = 60.0,
+        shutdown_seconds: float = 5.0,
+        backoff: float = 2.0,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics or app.metrics or Metrics()
+        self.shutdown_seconds = shutdown_seconds
+        self.scheduler = Scheduler(
+            app.store, app.loaded.config, housekeeping_seconds=housekeeping_seconds
+        )
+        self.jobs = Jobs(
+            app,
+            poster=MeteredPoster(poster, self.metrics) if poster is not None else None,
+            metrics=self.metrics,
+            backoff=backoff,
+            new_jobs=lambda: self.scheduler.new_jobs,
+        )
+        self.metrics.outbox.set_function(self.jobs.outbox_size)
+
+    def schedule(self) -> None:
+        self.scheduler.open(self.jobs, self.app.clock())
+
+    def start(self) -> None:
+        self.schedule()
+        self.scheduler.resume()
+
+    def stop(self, timeout: float | None = None) -> None:
+        left = self.scheduler.stop(self.shutdown_seconds if timeout is None else timeout)
+        if left:
+            logger.warning(
+                "stopping with %d job(s) still running, abandoned: %s (their store writes are "
+                "transactions and their Slack posts stay queued for the next start)",
+                len(left),
+                ", ".join(t.name.removeprefix("syncbot-job ") for t in left),
+            )

@@ -1,0 +1,49 @@
+"""The one staleness rule, for /healthz, `status` and digests alike.
+
+A source is stale when nothing is known about it (it never synced successfully), when it is
+an export whose last read failed, or when it is a live tracker whose last successful sync is
+older than two sync intervals (one missed sync is a blip; two are news).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from syncbot.domain import SourceHealth
+
+INTERVALS = 2
+TRACKER_LABEL = {"jira": "Jira", "linear": "Linear"}
+
+
+def stale_after(sync_every_minutes: int) -> dt.timedelta:
+    return dt.timedelta(minutes=INTERVALS * sync_every_minutes)
+
+
+def source_health(
+    source: str,
+    kind: str,
+    *,
+    last_success: dt.datetime | None,
+    last_attempt: dt.datetime | None,
+    last_error: str | None,
+    now: dt.datetime,
+    sync_every_minutes: int,
+) -> SourceHealth:
+    limit = stale_after(sync_every_minutes)
+    if last_success is None:
+        stale = True
+    elif kind.endswith("-export"):
+        stale = last_error is not None
+    else:
+        stale = now - last_success > limit
+    tracker = "jira" if kind.startswith("jira") else "linear"
+    return SourceHealth(
+        source=source,
+        label=TRACKER_LABEL.get(tracker, kind),
+        last_success=last_success,
+        stale=stale,
+        last_error=last_error,
+        kind=kind,
+        last_attempt=last_attempt,
+        stale_after=limit,
+    )

@@ -1,0 +1,224 @@
+"""The bolt App behind `POST /slack/events` and Socket Mode, and its 3-second ack.
+
+bolt verifies every HTTP request with slack_sdk's SignatureVerifier (v0 HMAC of
+"v0:{timestamp}:{body}", 5-minute window). Before bolt sees a request, `SignedRequests` refuses
+with 401 what bolt would answer with a 500 and a traceback (a timestamp that is not a number,
+a body that is not UTF-8) and logs every refusal with its reason and peer, never its body
+(bolt's own log line, which includes the body, is dropped).
+
+Slash commands are acked within Slack's 3 seconds: the answer is computed in a worker thread;
+if it is ready within INLINE_SECONDS it is the ack itself, otherwise the ack says "working on
+it" and the answer follows through response_url.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import logging
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from slack_bolt import Ack, App, Respond
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+from syncbot import messages
+from syncbot.slack.commands import Commands, Reply, SlashRequest
+
+logger = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+INLINE_SECONDS = 2.0
+MAX_BODY = 1 << 20  # Slack payloads are a few KB
+WINDOW_SECONDS = 60 * 5
+_BOLT_VERIFICATION_LOGGER = "slack_bolt.RequestVerification"
+
+
+class _DropBodyLogs(logging.Filter):
+    """bolt logs rejected requests with their body; we log them ourselves, without it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.name != _BOLT_VERIFICATION_LOGGER
+
+
+class SlackApp:
+    """The bolt App answering `/syncbot` with `Commands`."""
+
+    def __init__(
+        self,
+        commands: Commands,
+        *,
+        signing_secret: str | None,
+        bot_token: str | None,
+        client: WebClient,
+        inline_seconds: float = INLINE_SECONDS,
+        workers: int = 8,
+    ) -> None:
+        self.commands = commands
+        self.inline_seconds = inline_seconds
+        self.pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="syncbot-slash"
+        )
+        base = logging.getLogger("syncbot.slack.bolt")
+        for quiet in (base, logging.getLogger(_BOLT_VERIFICATION_LOGGER)):
+            if not any(isinstance(f, _DropBodyLogs) for f in quiet.filters):
+                quiet.addFilter(_DropBodyLogs())
+
+        def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
+            # One workspace, one bot token: no per-request auth.test round trip to Slack.
+            return AuthorizeResult(
+                enterprise_id=enterprise_id, team_id=team_id, bot_token=bot_token
+            )
+
+        self.bolt = App(
+            name="syncbot",
+            # Without a signing secret only Socket Mode is served (its requests are not signed)
+            # and /slack/events is not mounted; a random secret keeps bolt from reading
+            # SLACK_SIGNING_SECRET from the environment or accepting an empty one.
+            signing_secret=signing_secret or secrets.token_hex(32),
+            authorize=authorize,
+            client=client,
+            logger=base,
+            process_before_response=False,
+        )
+        self.bolt.command(re.compile(r"^/"))(self._on_command)
+
+    def _on_command(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        request = SlashRequest.from_payload(command)
+        future = self.pool.submit(self.commands.handle, request)
+        try:
+            if self.inline_seconds <= 0:  # configured to always answer through response_url
+                raise concurrent.futures.TimeoutError
+            reply = future.result(timeout=self.inline_seconds)
+        except concurrent.futures.TimeoutError:
+            ack(response_type="ephemeral", text=messages.SLASH_WORKING)
+            future.add_done_callback(lambda done: self._follow_up(done, respond))
+            return
+        except Exception:
+            logger.exception("slash command %r in %s failed", request.text, request.channel_id)
+            ack(response_type="ephemeral", text=messages.SLASH_FAILED)
+            return
+        first, *rest = reply.messages
+        ack(response_type=_kind(reply), **first)
+        _respond_all(respond, rest, _kind(reply))
+
+    @staticmethod
+    def _follow_up(done: concurrent.futures.Future[Reply], respond: Respond) -> None:
+        try:
+            reply = done.result()
+        except Exception:
+            logger.exception("slash command failed after the ack")
+            _respond_all(respond, [{"text": messages.SLASH_FAILED}], "ephemeral")
+            return
+        _respond_all(respond, reply.messages, _kind(reply))
+
+    def events_app(self) -> WSGIApplication:
+        """WSGI app for POST /slack/events: pre-checked, logged without bodies."""
+        return SignedRequests(SlackRequestHandler(self.bolt, path=EVENTS_PATH))
+
+    def socket_mode(self, app_token: str) -> SocketModeHandler:
+        """Socket Mode (no public URL): connect() starts it in background threads."""
+        return SocketModeHandler(self.bolt, app_token, web_client=self.bolt.client)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _kind(reply: Reply) -> str:
+    return "in_channel" if reply.public else "ephemeral"
+
+
+def _respond_all(respond: Respond, payloads: Iterable[dict[str, Any]], kind: str) -> None:
+    """Send follow-ups through response_url, in order; a failure is logged, not raised."""
+    for payload in payloads:
+        try:
+            respond(response_type=kind, **payload)
+        except Exception:
+            logger.exception("could not send a slash command answer to its response_url")
+            return
+
+
+class SignedRequests:
+    """Refuses malformed requests with 401 before bolt sees them, and logs every 401 (bolt's
+    or ours) with the reason and the peer, never the request body."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        problem = _malformed(environ)
+        if problem is not None:
+            self._log(environ, problem)
+            return _unauthorized(start_response)
+        statuses: list[str] = []
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        body = self.app(environ, capture)
+        if statuses and statuses[0].startswith("401"):
+            self._log(environ, rejection_reason(environ, time.time()))
+        return body
+
+    @staticmethod
+    def _log(environ: WSGIEnvironment, reason: str) -> None:
+        logger.warning(
+            "rejected %s %s from %s: %s (body not logged)",
+            environ.get("REQUEST_METHOD"),
+            environ.get("PATH_INFO"),
+            environ.get("REMOTE_ADDR", "?"),
+            reason,
+        )
+
+
+def _malformed(environ: WSGIEnvironment) -> str | None:
+    """What bolt cannot verify without failing: read (and put back) the body to check it."""
+    stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+    if stamp is not None and not str(stamp).strip().isdigit():
+        return "bad X-Slack-Request-Timestamp (not a number)"
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "bad Content-Length"
+    if length > MAX_BODY:
+        return "body too large"
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "body is not UTF-8"
+    return None
+
+
+def _unauthorized(start_response: StartResponse) -> list[bytes]:
+    body = b'{"error": "invalid request"}'
+    start_response(
+        "401 Unauthorized",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+    )
+    return [body]
+
+
+def rejection_reason(environ: WSGIEnvironment, now: float) -> str:
+    """Why a request was refused, for the log (bolt made the decision; this only names it)."""
+    signature = environ.get("HTTP_X_SLACK_SIGNATURE")
+    stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+    if not signature or not stamp:
+        return "unsigned (no X-Slack-Signature / X-Slack-Request-Timestamp)"
+    try:
+        age = now - int(stamp)
+    except ValueError:
+        return "bad X-Slack-Request-Timestamp (not a number)"
+    if age < -WINDOW_SECONDS:
+        return f"timestamp {int(-age)} s in the future: refused"
+    if age > WINDOW_SECONDS:
+        return f"timestamp {int(age)} s old: stale or replayed"
+    return "signature does not match the signing secret"

@@ -1,0 +1,59 @@
+"""Persistence: one `Store` per database, with a repository per kind of record.
+
+    store.tickets    synced tickets and per-source sync state   (store/tickets.py)
+    store.history    computed milestone states per as-of day     (store/history.py)
+    store.outbox     Slack messages to deliver, exactly once      (store/outbox.py)
+    store.signoffs   phase sign-offs                              (store/signoffs.py)
+    store.meta       installation-wide values                     (store/meta.py)
+
+The engine, sessions and the translation of database errors live in `store/db.py`.
+"""
+
+from __future__ import annotations
+
+from syncbot.store.db import Database
+from syncbot.store.history import HistoryStore, MilestoneSnapshot
+from syncbot.store.meta import MetaStore
+from syncbot.store.outbox import OutboxEntry, OutboxKey, OutboxStore, PostedDigest, new_entry
+from syncbot.store.signoffs import SignOff, SignoffStore
+from syncbot.store.tickets import SourceRecord, TicketStore
+
+__all__ = [
+    "MilestoneSnapshot",
+    "OutboxEntry",
+    "OutboxKey",
+    "PostedDigest",
+    "SignOff",
+    "SourceRecord",
+    "Store",
+    "new_entry",
+]
+
+
+class Store:
+    """The state database. Safe to share one instance within a process."""
+
+    def __init__(self, url: str) -> None:
+        self.db = Database(url)
+        try:
+            self.db.create_tables()
+        except BaseException:
+            self.db.close()
+            raise
+        self.tickets = TicketStore(self.db)
+        self.history = HistoryStore(self.db)
+        self.outbox = OutboxStore(self.db)
+        self.signoffs = SignoffStore(self.db)
+        self.meta = MetaStore(self.db)
+
+    @property
+    def url(self) -> str:
+        return self.db.url
+
+    @property
+    def location(self) -> str:
+        """Where the state lives, as it may be shown (a file path, or the masked URL)."""
+        return self.db.location
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,220 @@
+"""What `syncbot run` serves over HTTP: a path router, GET /healthz, GET /metrics, and the
+waitress server they run on.
+
+/healthz answers 200 when every source is fresh (`rules.freshness`, the same rule `status`
+and digests use) and the scheduler runs, else 503, with per-source detail as JSON. /metrics
+is prometheus_client's own WSGI app over syncbot's registry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+# waitress ships no type information; only create_server and the server's run/close are used.
+import waitress.server  # type: ignore[import-untyped]
+import waitress.wasyncore  # type: ignore[import-untyped]
+from prometheus_client import make_wsgi_app
+
+from syncbot.domain import SourceHealth
+from syncbot.metrics import Metrics
+
+logger = logging.getLogger(__name__)
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+MAX_BODY = 1 << 20
+_REASONS = {
+    200: "200 OK",
+    404: "404 Not Found",
+    405: "405 Method Not Allowed",
+    503: "503 Service Unavailable",
+}
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    id: str
+    next_run_time: dt.datetime | None  # None: paused
+
+
+@dataclass(frozen=True)
+class SchedulerInfo:
+    state: str  # "running" | "paused" | "stopped"
+    jobs: tuple[JobInfo, ...] = ()
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+def health_document(
+    sources: Sequence[tuple[str, SourceHealth]],
+    scheduler: SchedulerInfo,
+    now: dt.datetime,
+    *,
+    problems: Iterable[str] = (),
+    extra: dict[str, Any] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """The HTTP status and JSON body of GET /healthz; `sources` are (client id, health)."""
+    reasons = list(problems)
+    if not scheduler.running:
+        reasons.append(f"scheduler is {scheduler.state}")
+    reasons += [
+        f"{client}/{s.source}: "
+        + (
+            "never synced successfully"
+            if s.last_success is None
+            else f"no successful sync for more than {_minutes(s.stale_after)} minutes"
+        )
+        for client, s in sources
+        if s.stale
+    ]
+    doc: dict[str, Any] = {
+        "status": "unhealthy" if reasons else "ok",
+        "time": _iso(now),
+        "reasons": reasons,
+        "sources": [
+            {
+                "client": client,
+                "source": s.source,
+                "kind": s.kind,
+                "last_success": _iso(s.last_success),
+                "last_attempt": _iso(s.last_attempt),
+                "last_error": s.last_error,
+                "stale": s.stale,
+                "stale_after_minutes": _minutes(s.stale_after),
+            }
+            for client, s in sources
+        ],
+        "scheduler": {
+            "running": scheduler.running,
+            "state": scheduler.state,
+            "jobs": [{"id": j.id, "next_run_time": _iso(j.next_run_time)} for j in scheduler.jobs],
+        },
+    }
+    doc.update(extra or {})
+    return (503 if reasons else 200), doc
+
+
+def _minutes(delta: dt.timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def _iso(at: dt.datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+class HealthApp:
+    """GET /healthz: `probe()` gives the status and the JSON document."""
+
+    def __init__(self, probe: Callable[[], tuple[int, dict[str, Any]]]) -> None:
+        self.probe = probe
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET":
+            return respond(start_response, 405, {"error": "use GET"})
+        try:
+            status, doc = self.probe()
+        except Exception as exc:  # the health check itself failed: that is unhealthy
+            logger.exception("health check failed")
+            status, doc = 503, {"status": "unhealthy", "reasons": [f"health check failed: {exc}"]}
+        return respond(start_response, status, doc)
+
+
+class MetricsApp:
+    """GET /metrics: prometheus_client's exposition of `metrics.registry`."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.app = make_wsgi_app(metrics.registry)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return respond(start_response, 405, {"error": "use GET"})
+        result: Iterable[bytes] = self.app(environ, start_response)
+        return result
+
+
+def respond(start_response: StartResponse, status: int, doc: Any) -> list[bytes]:
+    body = json.dumps(doc, ensure_ascii=False).encode()
+    start_response(
+        _REASONS.get(status, f"{status} Error"),
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+        ],
+    )
+    return [body]
+
+
+class Router:
+    """A WSGI app that dispatches on the exact path; 404 (JSON) for anything else."""
+
+    def __init__(self) -> None:
+        self._routes: dict[str, WSGIApplication] = {}
+
+    def mount(self, path: str, app: WSGIApplication) -> None:
+        self._routes[path] = app
+
+    @property
+    def paths(self) -> list[str]:
+        return sorted(self._routes)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        app = self._routes.get(environ.get("PATH_INFO") or "/")
+        if app is not None:
+            return app(environ, start_response)
+        return respond(start_response, 404, {"error": "not found"})
+
+
+class HttpServer:
+    """waitress serving a WSGI app on host:port (port 0: any free port, see `.port`)."""
+
+    def __init__(self, app: WSGIApplication, host: str, port: int, *, threads: int = 8) -> None:
+        self._server: Any = waitress.server.create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="syncbot",
+            max_request_body_size=MAX_BODY,
+            clear_untrusted_proxy_headers=True,
+        )
+        self._running = threading.Event()
+        self._stopped = threading.Event()
+
+    @property
+    def port(self) -> int:
+        port = getattr(self._server, "effective_port", None)
+        if port is None:  # several sockets (a host name resolving to IPv4 and IPv6)
+            port = self._server.effective_listen[0][1]
+        return int(port)
+
+    def serve_forever(self) -> None:
+        self._stopped.clear()
+        self._running.set()
+        try:
+            self._server.run()
+        finally:
+            self._running.clear()
+            self._stopped.set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop serving. From another thread the serving loop is woken to close everything
+        itself (closing its sockets under it would leave it waiting out its poll timeout)."""
+        if self._running.is_set():
+            self._server.trigger.pull_trigger(self._close_all)
+            self._stopped.wait(timeout)
+        else:
+            self._close_all()
+
+    def _close_all(self) -> None:
+        self._server.close()
+        # Open client connections live in the same socket map; close them too so the loop ends.
+        waitress.wasyncore.close_all(getattr(self._server, "_map", None) or {})
