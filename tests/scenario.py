@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from support.configs import client, milestone, source, write_config
+
 MARK = "ZZLEAK"
 CLIENT_SAFE = ("Dependency summary for the client", "Dana Client-Owner")
 
@@ -162,53 +164,50 @@ def leaky_scenario(root: Path) -> Path:
             }
         ],
     )
-    config = root / "syncbot.toml"
-    config.write_text(
-        """
-[[clients]]
-id = "mrk"
-name = "Marker Corp"
-internal_channel = "CINT"
-client_channel = "CMRK"
-timezone = "America/Chicago"
-baseline = 2026-01-09
-[[clients.sources]]
-kind = "jira-export"
-path = "jira/page-*.json"
-[[clients.milestones]]
-id = "1.1"
-name = "Milestone one"
-phase = "Data Preparation"
-planned = 2026-03-06
-owner = "Agency PM"
-match = { epic = "MRK-100" }
-[[clients.milestones]]
-id = "2.1"
-name = "Milestone two"
-phase = "Deployment"
-planned = 2026-03-20
-match = { epic = "MRK-101" }
-
-[[clients]]
-id = "glx"
-name = "Globex"
-internal_channel = "CINT"
-client_channel = "CGLX"
-timezone = "Europe/London"
-baseline = 2026-01-09
-[[clients.sources]]
-kind = "linear-export"
-path = "linear/page-*.json"
-[[clients.milestones]]
-id = "A"
-name = "Phase A milestone"
-phase = "Model Development"
-planned = 2026-03-09
-match = { linear_milestone = "Phase A" }
-""",
-        encoding="utf-8",
+    return write_config(
+        root / "syncbot.toml",
+        client(
+            "mrk",
+            name="Marker Corp",
+            client_channel="CMRK",
+            baseline="2026-01-09",
+            sources=[source("jira-export", path="jira/page-*.json")],
+            milestones=[
+                milestone(
+                    "1.1",
+                    name="Milestone one",
+                    phase="Data Preparation",
+                    planned="2026-03-06",
+                    owner="Agency PM",
+                    epic="MRK-100",
+                ),
+                milestone(
+                    "2.1",
+                    name="Milestone two",
+                    phase="Deployment",
+                    planned="2026-03-20",
+                    epic="MRK-101",
+                ),
+            ],
+        ),
+        client(
+            "glx",
+            name="Globex",
+            client_channel="CGLX",
+            timezone="Europe/London",
+            baseline="2026-01-09",
+            sources=[source("linear-export", path="linear/page-*.json")],
+            milestones=[
+                milestone(
+                    "A",
+                    name="Phase A milestone",
+                    phase="Model Development",
+                    planned="2026-03-09",
+                    match={"linear_milestone": "Phase A"},
+                )
+            ],
+        ),
     )
-    return config
 
 
 def _linear(

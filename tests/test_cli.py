@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import time_machine
 from scenario import leaky_scenario
+from support.cli import ok, run, status_json
 
 from syncbot.cli import main
 
@@ -180,36 +183,23 @@ def test_sync_reports_per_source_and_skips_malformed(
     assert out[1].startswith("glx/linear-export:linear/page-*.json: fetched 2 tickets")
 
 
-def test_non_json_export_fails_that_source_and_keeps_the_store(
-    capsys: pytest.CaptureFixture[str], config: Path
-) -> None:
-    assert main(["sync", "--config", str(config)]) == 0
+def test_non_json_export_fails_that_source_and_keeps_the_store(config: Path) -> None:
+    ok(["sync", "--config", str(config)])
     (config.parent / "jira" / "page-2.json").write_text("{not json")
-    capsys.readouterr()
-    assert main(["sync", "--config", str(config)]) == 2
-    out = capsys.readouterr().out.splitlines()
+    result = run(["sync", "--config", str(config)])
+    assert result.code == 2
+    out = result.out.splitlines()
     assert "FAILED" in out[0] and "page-2.json: not valid JSON" in out[0]
     assert "FAILED" not in out[1]  # the other client's source still synced
-    capsys.readouterr()
-    assert (
-        main(
-            [
-                "status",
-                "--config",
-                str(config),
-                "--client",
-                "mrk",
-                "--format",
-                "json",
-                "--as-of",
-                "2026-03-10",
-            ]
-        )
-        == 0
-    )
-    doc = json.loads(capsys.readouterr().out)
-    assert doc["stale"] is True  # last sync failed: say so
+    doc = status_json(config, "mrk", as_of="2026-03-10")
     assert sum(m["tickets_total"] for m in doc["milestones"]) == 3  # nothing lost
+    assert doc["stale"] is False  # one failed read is not news yet (`rules.freshness`)
+    # Still failing two sync intervals later: the data is stale, and status says so.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=25)
+    with time_machine.travel(later, tick=False):
+        assert run(["sync", "--config", str(config)]).code == 2
+        doc = status_json(config, "mrk", as_of="2026-03-10")
+    assert doc["stale"] is True
     assert any(w["kind"] == "stale_source" for w in doc["warnings"])
 
 

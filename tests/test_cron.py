@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from syncbot.config import cron_trigger
+from syncbot.schedule import cron_trigger
 
 WEDNESDAY_NOON = dt.datetime(2026, 3, 4, 12, tzinfo=ZoneInfo("America/Chicago"))
 

@@ -38,22 +38,22 @@ def test_tickets_round_trip_exactly(store: Store) -> None:
         assignee_email="a@b.test",
         created=dt.datetime(2026, 1, 1, 9, tzinfo=dt.timezone(dt.timedelta(hours=-6))),
     )
-    store.save_tickets("acme", "src", [original], complete=True, cursor="c1", at=T0)
-    [loaded] = store.tickets("acme", ["src"])
+    store.tickets.save("acme", "src", [original], complete=True, cursor="c1", at=T0)
+    [loaded] = store.tickets.load("acme", ["src"])
     assert loaded == original
 
 
 def test_resync_of_same_data_is_idempotent(store: Store) -> None:
     tickets = [ticket("A-1"), ticket("A-2")]
     for _ in range(3):
-        count = store.save_tickets("acme", "src", tickets, complete=True, cursor="c", at=T0)
+        count = store.tickets.save("acme", "src", tickets, complete=True, cursor="c", at=T0)
     assert count == 2
-    assert store.tickets("acme", ["src"]) == tickets
-    assert store.source_records("acme")["src"].tickets == 2
+    assert store.tickets.load("acme", ["src"]) == tickets
+    assert store.tickets.records("acme")["src"].tickets == 2
 
 
 def test_incremental_merge_and_full_reconcile(store: Store) -> None:
-    store.save_tickets(
+    store.tickets.save(
         "acme",
         "src",
         [ticket("A-1"), ticket("A-2")],
@@ -62,7 +62,7 @@ def test_incremental_merge_and_full_reconcile(store: Store) -> None:
         at=T0,
     )
     changed = ticket("A-2", updated=T0 + dt.timedelta(hours=1), title="renamed")
-    store.save_tickets(
+    store.tickets.save(
         "acme",
         "src",
         [changed, ticket("A-3")],
@@ -70,42 +70,42 @@ def test_incremental_merge_and_full_reconcile(store: Store) -> None:
         cursor="2026-03-01T13:00:00+00:00",
         at=T0,
     )
-    assert [t.key for t in store.tickets("acme", ["src"])] == ["A-1", "A-2", "A-3"]
-    assert store.tickets("acme", ["src"])[1].title == "renamed"
-    assert store.source_records("acme")["src"].cursor == "2026-03-01T13:00:00+00:00"
-    store.save_tickets("acme", "src", [ticket("A-3")], complete=True, cursor=None, at=T0)
-    assert [t.key for t in store.tickets("acme", ["src"])] == ["A-3"]
+    assert [t.key for t in store.tickets.load("acme", ["src"])] == ["A-1", "A-2", "A-3"]
+    assert store.tickets.load("acme", ["src"])[1].title == "renamed"
+    assert store.tickets.records("acme")["src"].cursor == "2026-03-01T13:00:00+00:00"
+    store.tickets.save("acme", "src", [ticket("A-3")], complete=True, cursor=None, at=T0)
+    assert [t.key for t in store.tickets.load("acme", ["src"])] == ["A-3"]
 
 
 def test_clients_and_sources_are_isolated(store: Store) -> None:
-    store.save_tickets("acme", "src", [ticket("A-1")], complete=True, cursor=None, at=T0)
-    store.save_tickets("globex", "src", [ticket("G-1")], complete=True, cursor=None, at=T0)
-    assert [t.key for t in store.tickets("acme", ["src"])] == ["A-1"]
-    assert store.tickets("acme", ["other"]) == []
+    store.tickets.save("acme", "src", [ticket("A-1")], complete=True, cursor=None, at=T0)
+    store.tickets.save("globex", "src", [ticket("G-1")], complete=True, cursor=None, at=T0)
+    assert [t.key for t in store.tickets.load("acme", ["src"])] == ["A-1"]
+    assert store.tickets.load("acme", ["other"]) == []
 
 
 def test_failure_keeps_tickets_and_marks_the_source(store: Store) -> None:
-    store.save_tickets("acme", "src", [ticket("A-1")], complete=True, cursor="c", at=T0)
-    store.record_failure("acme", "src", "boom", T0 + dt.timedelta(hours=1))
-    record = store.source_records("acme")["src"]
+    store.tickets.save("acme", "src", [ticket("A-1")], complete=True, cursor="c", at=T0)
+    store.tickets.record_failure("acme", "src", "boom", T0 + dt.timedelta(hours=1))
+    record = store.tickets.records("acme")["src"]
     assert record.last_error == "boom" and record.last_success == T0
     assert record.last_attempt == T0 + dt.timedelta(hours=1)
-    assert [t.key for t in store.tickets("acme", ["src"])] == ["A-1"]
+    assert [t.key for t in store.tickets.load("acme", ["src"])] == ["A-1"]
 
 
 def test_snapshots_keep_history_per_as_of_date(store: Store) -> None:
     day1, day2 = dt.date(2026, 3, 2), dt.date(2026, 3, 9)
-    store.save_snapshot("acme", day1, [MilestoneSnapshot("2.1", day1, day1, None, "on_track")], T0)
-    store.save_snapshot("acme", day2, [MilestoneSnapshot("2.1", day2, day2, None, "at_risk")], T0)
-    store.save_snapshot("acme", day2, [MilestoneSnapshot("2.1", day2, day2, None, "delayed")], T0)
-    history = store.snapshots("acme")
+    store.history.save("acme", day1, [MilestoneSnapshot("2.1", day1, day1, None, "on_track")], T0)
+    store.history.save("acme", day2, [MilestoneSnapshot("2.1", day2, day2, None, "at_risk")], T0)
+    store.history.save("acme", day2, [MilestoneSnapshot("2.1", day2, day2, None, "delayed")], T0)
+    history = store.history.load("acme")
     assert list(history) == [day1, day2]
     assert [s.status for s in history[day2]] == ["delayed"]
 
 
 def test_installation_secret_is_stable(store: Store) -> None:
-    assert store.installation_secret() == store.installation_secret()
-    assert len(store.installation_secret()) == 32
+    assert store.meta.installation_secret() == store.meta.installation_secret()
+    assert len(store.meta.installation_secret()) == 32
 
 
 def test_bad_database_url_is_a_clear_error() -> None:
@@ -117,8 +117,8 @@ def test_cursor_advances_by_instant_not_by_string(store: Store) -> None:
     """After the autumn DST change a later instant can sort lower as a string."""
     summer = "2026-11-01T01:50:00-05:00"  # 06:50 UTC
     winter = "2026-11-01T01:10:00-06:00"  # 07:10 UTC: later, yet "01:10" < "01:50"
-    store.save_tickets("acme", "src", [], complete=False, cursor=summer, at=T0)
-    store.save_tickets("acme", "src", [], complete=False, cursor=winter, at=T0)
-    assert store.source_records("acme")["src"].cursor == winter
-    store.save_tickets("acme", "src", [], complete=False, cursor=summer, at=T0)
-    assert store.source_records("acme")["src"].cursor == winter
+    store.tickets.save("acme", "src", [], complete=False, cursor=summer, at=T0)
+    store.tickets.save("acme", "src", [], complete=False, cursor=winter, at=T0)
+    assert store.tickets.records("acme")["src"].cursor == winter
+    store.tickets.save("acme", "src", [], complete=False, cursor=summer, at=T0)
+    assert store.tickets.records("acme")["src"].cursor == winter

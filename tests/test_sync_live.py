@@ -116,7 +116,8 @@ def stored(tmp_path: Path) -> dict[str, list[str]]:
     store = Store(f"sqlite:///{tmp_path / 'state.db'}")
     try:
         return {
-            name: sorted(t.key for t in store.tickets("acme", [name])) for name in (JIRA, LINEAR)
+            name: sorted(t.key for t in store.tickets.load("acme", [name]))
+            for name in (JIRA, LINEAR)
         }
     finally:
         store.close()

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 
-from syncbot.app import Syncbot
+from syncbot.app import ClientSync, Clock, Syncbot
 from syncbot.daemon.jobs import Jobs
 from syncbot.daemon.scheduler import JOBS_TABLE, Scheduler, desired_jobs
 from syncbot.metrics import Metrics
+from syncbot.slack.outbox import Delivery
 from syncbot.slack.posting import MeteredPoster, Poster
+from syncbot.store import Store
 
 __all__ = ["JOBS_TABLE", "Daemon", "desired_jobs"]
 logger = logging.getLogger(__name__)
@@ -55,6 +57,26 @@ class Daemon:
             new_jobs=lambda: self.scheduler.new_jobs,
         )
         self.metrics.outbox.set_function(self.jobs.outbox_size)
+
+    @property
+    def store(self) -> Store:
+        return self.app.store
+
+    @property
+    def now(self) -> Clock:
+        return self.app.clock
+
+    def sync(self, client_id: str) -> ClientSync | None:
+        return self.jobs.sync(client_id)
+
+    def digest(self, client_id: str, audience: str) -> list[Delivery]:
+        return self.jobs.digest(client_id, audience)
+
+    def housekeeping(self) -> None:
+        self.jobs.housekeeping()
+
+    def startup(self) -> None:
+        self.jobs.startup()
 
     def schedule(self) -> None:
         self.scheduler.open(self.jobs, self.app.clock())

@@ -57,6 +57,7 @@ class Jobs:
         self.new_jobs = new_jobs
         self._synced: set[str] = set()  # clients whose sync job ran in this process
         self._lock = threading.Lock()
+        self._syncing: dict[str, threading.Lock] = {}
 
     # -- job bodies -------------------------------------------------------------------------
 
@@ -68,7 +69,8 @@ class Jobs:
             client = self._client(client_id, job)
             if client is None:
                 return None
-            result = self.app.sync(client.id)
+            with self._sync_lock(client.id):
+                result = self.app.sync(client.id)
             for report in result.reports:
                 extra = {"client": client.id, "source": report.source, "job": job}
                 if report.error:
@@ -111,9 +113,21 @@ class Jobs:
             else:
                 try:
                     entries = self.app.queue_digest(client.id, who)
-                except NoData as exc:
-                    logger.warning("%s", exc, extra={"client": client.id, "job": job})
-                    return results
+                except NoData:
+                    # Due before the client's first sync (a digest owed at start-up): sync
+                    # now rather than drop it; still nothing: it waits for the next run.
+                    logger.info(
+                        "%s digest of %s is due before its first sync: syncing first",
+                        audience,
+                        client.id,
+                        extra={"client": client.id, "job": job},
+                    )
+                    self.sync(client.id)
+                    try:
+                        entries = self.app.queue_digest(client.id, who)
+                    except NoData as exc:
+                        logger.warning("%s", exc, extra={"client": client.id, "job": job})
+                        return results
             results = [d.local(client.tz) for d in outbox.send_all(entries)]
             self._record(results, job)
         return results
@@ -157,6 +171,11 @@ class Jobs:
 
     # -- helpers ------------------------------------------------------------------------------
 
+    def _sync_lock(self, client_id: str) -> threading.Lock:
+        """One sync of a client at a time in this process (the job, or a digest's catch-up)."""
+        with self._lock:
+            return self._syncing.setdefault(client_id, threading.Lock())
+
     @contextlib.contextmanager
     def _job(self, job: str, **context: str) -> Iterator[None]:
         """A job boundary: nothing escapes to the scheduler; failures are logged with context."""
@@ -176,7 +195,6 @@ class Jobs:
             self.poster,
             clock=self.app.clock,
             backoff=self.backoff,
-            wait_for_claims=False,
         )
 
     def _client(self, client_id: str, job: str) -> Client | None:

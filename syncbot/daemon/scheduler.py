@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -63,7 +64,7 @@ class JobBodies(Protocol):
 
 
 _registry_lock = threading.Lock()
-_current: JobBodies | None = None
+_current: Scheduler | None = None  # the scheduler whose job bodies the job functions call
 
 
 # -- job functions: module-level, picklable arguments (they are stored in the database) ------
@@ -86,10 +87,10 @@ def run_startup() -> None:
 
 
 def _live() -> JobBodies:
-    bodies = _current
-    if bodies is None:
+    current = _current
+    if current is None or current.bodies is None:
         raise RuntimeError("no syncbot daemon is scheduled in this process")
-    return bodies
+    return current.bodies
 
 
 # -- what is scheduled ------------------------------------------------------------------------
@@ -232,17 +233,17 @@ class Scheduler:
         self.executor = JobThreads()
         self.new_jobs: set[str] = set()  # jobs this start created (not found in the store)
         self._scheduler: Any = None
-        self._bodies: JobBodies | None = None
+        self.bodies: JobBodies | None = None
 
     def open(self, bodies: JobBodies, now: dt.datetime) -> None:
         """Register `bodies` as this process's jobs, open the job store, reconcile the jobs;
         the scheduler stays paused."""
         global _current
         with _registry_lock:
-            if _current is not None and _current is not bodies:
+            if _current is not None and _current is not self:
                 raise SyncbotError("another syncbot daemon is already scheduled in this process")
-            _current = bodies
-        self._bodies = bodies
+            _current = self
+        self.bodies = bodies
         options: dict[str, Any] = {"pool_pre_ping": True}
         if self.store.db.is_sqlite:
             options["connect_args"] = {"timeout": 30}
@@ -329,9 +330,13 @@ class Scheduler:
         for thread in self.executor.running():
             thread.join(max(0.0, deadline - _monotonic()))
         with _registry_lock:
-            if _current is self._bodies:
+            if _current is self:
                 _current = None
         return self.executor.running()
+
+    def add_listener(self, callback: Callable[[Any], None], mask: int) -> None:
+        """APScheduler job events (tests wait on them)."""
+        self._scheduler.add_listener(callback, mask)
 
     @property
     def state(self) -> str:
@@ -345,8 +350,6 @@ class Scheduler:
 
 
 def _monotonic() -> float:
-    import time
-
     return time.monotonic()
 
 

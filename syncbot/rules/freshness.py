@@ -1,8 +1,9 @@
 """The one staleness rule, for /healthz, `status` and digests alike.
 
-A source is stale when nothing is known about it (it never synced successfully), when it is
-an export whose last read failed, or when it is a live tracker whose last successful sync is
-older than two sync intervals (one missed sync is a blip; two are news).
+A source is stale when nothing is known about it (it never synced successfully), or when its
+last successful sync is older than two sync intervals (one missed sync is a blip; two are
+news). Recorded exports do not age by themselves: one is stale only once reading it has been
+failing for that long.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def source_health(
     if last_success is None:
         stale = True
     elif kind.endswith("-export"):
-        stale = last_error is not None
+        stale = last_error is not None and now - last_success > limit
     else:
         stale = now - last_success > limit
     tracker = "jira" if kind.startswith("jira") else "linear"

@@ -8,8 +8,8 @@ posts them. The protocol (states are documented in `syncbot.store.outbox`):
 2. A poster claims the row (a lease in the store), so two posters never post it concurrently.
    While it works, a heartbeat renews the lease every LEASE/3; a poster whose renewal fails
    (its lease lapsed and another poster took the row) stops before its next post. A poster
-   that died leaves a claim that lapses within LEASE; a poster that meets a claim waits for
-   it to lapse (at most LEASE) rather than leave a half-posted digest behind.
+   that died leaves a claim the next poster takes over at once (`store.claims`: the dead
+   holder's lock is free), so a half-posted digest is finished, never left for LEASE.
 3. Before each `chat.postMessage` the row is marked `sending`. The message carries Slack
    message metadata `{"event_type": "syncbot_digest", "event_payload": {"key", "part"}}`.
    When Slack answers, its `ts` is recorded and the row is `pending` again (or `sent`).
@@ -47,7 +47,7 @@ from syncbot.store import OutboxEntry, OutboxKey, Store
 
 logger = logging.getLogger(__name__)
 Outcome = Literal["posted", "already_posted", "busy", "pending", "refused", "corrected", "none"]
-LEASE = dt.timedelta(seconds=30)
+LEASE = dt.timedelta(minutes=5)
 HISTORY_MARGIN = dt.timedelta(minutes=10)  # clock skew between us and Slack, generously
 # One id per process start: what claims are held under (never reused by a later process,
 # whatever its pid or hostname: containers restart as pid 1 with the same hostname).
@@ -123,7 +123,6 @@ class Outbox:
         attempts: int = 3,
         backoff: float = 2.0,
         lease: dt.timedelta = LEASE,
-        wait_for_claims: bool = True,
     ) -> None:
         self.store = store
         self.poster = poster
@@ -132,7 +131,6 @@ class Outbox:
         self.attempts = attempts
         self.backoff = backoff
         self.lease = lease
-        self.wait_for_claims = wait_for_claims
         self.owner = f"{PROCESS}:{uuid.uuid4().hex[:8]}"
         self._lost = threading.Event()
 
@@ -192,10 +190,19 @@ class Outbox:
     def _claimed(self, key: OutboxKey) -> Iterator[OutboxEntry | Delivery]:
         """The row claimed for this poster while the block runs (the lease kept alive by a
         heartbeat), or the Delivery saying why not (sent meanwhile, or busy)."""
-        claimed = self._claim(key)
-        if isinstance(claimed, Delivery):
-            yield claimed
-            return
+        with self.store.claims.held(self.owner):
+            claimed = self._claim(key)
+            if isinstance(claimed, Delivery):
+                yield claimed
+                return
+            with self._heartbeat_running(key):
+                try:
+                    yield claimed
+                finally:
+                    self.store.outbox.release(key, self.owner)
+
+    @contextmanager
+    def _heartbeat_running(self, key: OutboxKey) -> Iterator[None]:
         stop = threading.Event()
         self._lost.clear()
         beat = threading.Thread(
@@ -203,17 +210,15 @@ class Outbox:
         )
         beat.start()
         try:
-            yield claimed
+            yield
         finally:
             stop.set()
             beat.join()
-            self.store.outbox.release(key, self.owner)
 
     def _claim(self, key: OutboxKey) -> OutboxEntry | Delivery:
-        """Claim `key`. A claim held by someone else is waited out once, until its lease
-        ends (at most LEASE): a live holder renews it meanwhile (then the row is busy), a dead
-        one's lapses and this poster takes over and finishes the post."""
-        for waited in (False, True):
+        """Claim `key`, taking over the claim of a poster that is gone (`store.claims`);
+        a live holder's claim makes the row busy."""
+        for _ in range(3):
             claimed = self.store.outbox.claim(key, self.owner, self.clock(), self.lease)
             if claimed is not None:
                 return claimed
@@ -222,11 +227,17 @@ class Outbox:
                 return self._gone(key)
             if current.state == "sent":
                 return self._result(current, "already_posted")
-            if waited or not self.wait_for_claims or current.claimed_until is None:
+            holder = current.claimed_by
+            if holder is None or self.store.claims.alive(holder) is not False:
                 return self._result(current, "busy", busy_until=current.claimed_until)
-            remaining = (current.claimed_until - self.clock()).total_seconds()
-            self.sleep(min(max(remaining, 0.0), self.lease.total_seconds()) + 0.05)
-        raise AssertionError("unreachable")  # pragma: no cover
+            taken = self.store.outbox.take_over(key, holder, self.owner, self.clock(), self.lease)
+            if taken is not None:
+                logger.warning(
+                    "%s: took over the claim of a poster that is gone (%s)", key.text, holder
+                )
+                return taken
+        current = self.store.outbox.get(key)
+        return self._result(current, "busy") if current else self._gone(key)
 
     def _heartbeat(self, key: OutboxKey, stop: threading.Event) -> None:
         period = self.lease.total_seconds() / 3

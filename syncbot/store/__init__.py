@@ -5,12 +5,14 @@
     store.outbox     Slack messages to deliver, exactly once      (store/outbox.py)
     store.signoffs   phase sign-offs                              (store/signoffs.py)
     store.meta       installation-wide values                     (store/meta.py)
+    store.claims     whether an outbox claim's holder is alive    (store/claims.py)
 
 The engine, sessions and the translation of database errors live in `store/db.py`.
 """
 
 from __future__ import annotations
 
+from syncbot.store.claims import OwnerLocks
 from syncbot.store.db import Database
 from syncbot.store.history import HistoryStore, MilestoneSnapshot
 from syncbot.store.meta import MetaStore
@@ -45,6 +47,7 @@ class Store:
         self.outbox = OutboxStore(self.db)
         self.signoffs = SignoffStore(self.db)
         self.meta = MetaStore(self.db)
+        self.claims = OwnerLocks(self.db)
 
     @property
     def url(self) -> str:

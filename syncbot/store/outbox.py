@@ -12,7 +12,8 @@ A row is a digest for one (client, audience, period), or an alert under an audie
     sent     every part is in Slack; `parts` holds their `ts`
 
 A row is claimed (`claimed_by`, `claimed_until`) by one poster at a time, so two never post
-the same row concurrently; a claim whose holder died lapses at `claimed_until`.
+the same row concurrently; a claim whose holder died is taken over (`store.claims` tells a
+dead holder from a live one) or, as a last resort, lapses at `claimed_until`.
 """
 
 from __future__ import annotations
@@ -225,6 +226,21 @@ class OutboxStore:
                         OutboxRow.claimed_by == owner,
                     ),
                 )
+                .values(claimed_by=owner, claimed_until=at + lease)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                return None
+        return self.get(key)
+
+    def take_over(
+        self, key: OutboxKey, gone: str, owner: str, at: dt.datetime, lease: dt.timedelta
+    ) -> OutboxEntry | None:
+        """Take the claim of `gone` (a poster that died holding it); None if it changed."""
+        with self.db.session() as session:
+            result = session.execute(
+                update(OutboxRow)
+                .where(*_where(key), OutboxRow.claimed_by == gone)
                 .values(claimed_by=owner, claimed_until=at + lease)
                 .execution_options(synchronize_session=False)
             )

@@ -9,7 +9,7 @@ import pytest
 from daemon_support import Project, fake_slack
 from servers.slack import FakeSlack
 
-from syncbot import daemon
+from syncbot.daemon import scheduler
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def project(tmp_path: Path, slack: FakeSlack) -> Iterator[Project]:
 def _no_daemon_left_behind() -> Iterator[None]:
     """Each test stops the daemons it starts; a leftover one would run another test's jobs."""
     yield
-    leftover = daemon._current
+    leftover = scheduler._current
     if leftover is not None:
-        leftover.stop(timeout=0)
+        leftover.stop(0)
         pytest.fail("a test left a daemon scheduled")

@@ -12,7 +12,6 @@ As of Monday 2026-03-09 every acme milestone is on track: 1.1 forecast 2026-03-1
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import threading
 from collections.abc import Iterator
@@ -25,9 +24,13 @@ import time_machine
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 from scenario import jira_issue, write_pages
 from servers.slack import TOKEN, FakeSlack, Message
+from support import configs
 
+from syncbot.app import Syncbot
 from syncbot.config import LoadedConfig, load_config
 from syncbot.daemon import Daemon
+from syncbot.metrics import Metrics
+from syncbot.run import daemon_for
 from syncbot.settings import Settings
 from syncbot.slack.posting import DIGEST_EVENT
 from syncbot.store import Store
@@ -78,60 +81,67 @@ def glx_issues() -> dict[str, dict[str, Any]]:
     }
 
 
-def config_text(schedule: dict[str, Any]) -> str:
-    lines = "\n".join(
-        f"{k} = {json.dumps(v) if isinstance(v, str) else v}" for k, v in schedule.items()
+def config_text(
+    schedule: dict[str, Any], client_schedules: dict[str, dict[str, Any]] | None = None
+) -> str:
+    own = client_schedules or {}
+    return configs.config_text(
+        configs.client(
+            "acme",
+            name="Acme Corp",
+            client_channel="CACME",
+            timezone=CHICAGO,
+            baseline="2026-01-09",
+            approvers=[APPROVER],
+            schedule=_merged(schedule, own.get("acme")),
+            sources=[configs.source(path="acme/page-*.json")],
+            milestones=[
+                configs.milestone(
+                    "1.1",
+                    name="Data pipeline operational",
+                    phase="Data Preparation",
+                    planned="2026-03-20",
+                    epic="ACME-10",
+                ),
+                configs.milestone(
+                    "2.1",
+                    name="Model trained",
+                    phase="Modelling",
+                    planned="2026-03-27",
+                    epic="ACME-20",
+                ),
+                configs.milestone(
+                    "3.1",
+                    name="Model in staging",
+                    phase="Deployment",
+                    planned="2026-04-10",
+                    epic="ACME-30",
+                ),
+            ],
+        ),
+        configs.client(
+            "glx",
+            name="Globex",
+            client_channel="CGLX",
+            timezone="Europe/London",
+            sources=[configs.source(path="glx/page-*.json")],
+            milestones=[
+                configs.milestone(
+                    "A",
+                    name="Globex milestone",
+                    phase="Build",
+                    planned="2026-03-27",
+                    epic="GLX-100",
+                )
+            ],
+        ),
+        schedule=schedule,
     )
-    return f"""
-[schedule]
-{lines}
 
-[[clients]]
-id = "acme"
-name = "Acme Corp"
-internal_channel = "CINT"
-client_channel = "CACME"
-timezone = "{CHICAGO}"
-baseline = 2026-01-09
-approvers = ["{APPROVER}"]
-[[clients.sources]]
-kind = "jira-export"
-path = "acme/page-*.json"
-[[clients.milestones]]
-id = "1.1"
-name = "Data pipeline operational"
-phase = "Data Preparation"
-planned = 2026-03-20
-match = {{ epic = "ACME-10" }}
-[[clients.milestones]]
-id = "2.1"
-name = "Model trained"
-phase = "Modelling"
-planned = 2026-03-27
-match = {{ epic = "ACME-20" }}
-[[clients.milestones]]
-id = "3.1"
-name = "Model in staging"
-phase = "Deployment"
-planned = 2026-04-10
-match = {{ epic = "ACME-30" }}
 
-[[clients]]
-id = "glx"
-name = "Globex"
-internal_channel = "CINT"
-client_channel = "CGLX"
-timezone = "Europe/London"
-[[clients.sources]]
-kind = "jira-export"
-path = "glx/page-*.json"
-[[clients.milestones]]
-id = "A"
-name = "Globex milestone"
-phase = "Build"
-planned = 2026-03-27
-match = {{ epic = "GLX-100" }}
-"""
+def _merged(schedule: dict[str, Any], own: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A client's own [clients.schedule] replaces the global one whole: start from it."""
+    return {**schedule, **own} if own else None
 
 
 class Clock:
@@ -153,6 +163,7 @@ class Project:
     slack: FakeSlack
     schedule: dict[str, Any] = field(default_factory=lambda: dict(SCHEDULE))
     issues: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    client_schedules: dict[str, dict[str, Any]] = field(default_factory=dict)
     _stores: list[Store] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -172,7 +183,7 @@ class Project:
 
     def write_config(self, **schedule: Any) -> None:
         self.schedule.update(schedule)
-        self.config.write_text(config_text(self.schedule), encoding="utf-8")
+        self.config.write_text(config_text(self.schedule, self.client_schedules), encoding="utf-8")
 
     def write(self, client: str = "acme") -> None:
         write_pages(self.root / client, [{"issues": list(self.issues[client].values())}])
@@ -220,8 +231,13 @@ class Project:
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
+    def app(self, clock: Clock, *, url: str | None = None, **settings: Any) -> Syncbot:
+        values = self.settings(url, **settings)
+        return Syncbot(self.loaded(), values, self.store(url), clock, metrics=Metrics())
+
     def daemon(self, clock: Clock, *, url: str | None = None, **settings: Any) -> Daemon:
-        return Daemon(self.loaded(), self.settings(url, **settings), self.store(url), now=clock)
+        app = self.app(clock, url=url, **settings)
+        return daemon_for(app, app.settings)
 
     def close(self) -> None:
         for store in self._stores:

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import socket
-import threading
 import time
-from typing import Any
 
 import pytest
 import time_machine
@@ -29,18 +25,19 @@ from daemon_support import (
     running,
     texts,
 )
+from servers.jira import EMAIL, TOKEN, FakeJira, at
 from servers.slack import FakeSlack
 from sqlalchemy import create_engine, text
+from support import configs
 
-from syncbot import service
-from syncbot.daemon import JOBS_TABLE, Daemon, desired_jobs, grace
-from syncbot.store import OutboxEntry, OutboxKey
+from syncbot.daemon import JOBS_TABLE, Daemon, desired_jobs
+from syncbot.schedule import grace
 
 MON = MONDAY.date()  # Monday 2026-03-09: not a client-digest week (weeks 0, 2, ... from 01-05)
 
 
 def stored_next_runs(daemon: Daemon) -> dict[str, dt.datetime | None]:
-    return {j.id: j.next_run_time for j in daemon.jobs()}
+    return dict(daemon.scheduler.jobs())
 
 
 def test_jobs_are_stored_per_client_in_the_clients_timezone(
@@ -75,7 +72,7 @@ def test_jobs_are_stored_per_client_in_the_clients_timezone(
         "sync:acme",
         "sync:glx",
     ]
-    [spec] = [s for s in desired_jobs(project.loaded()) if s.id == "digest:acme:internal"]
+    [spec] = [s for s in desired_jobs(project.loaded().config) if s.id == "digest:acme:internal"]
     assert spec.misfire_grace_time == 3600  # grace_minutes = 60
 
 
@@ -169,33 +166,30 @@ def test_the_client_digest_goes_out_fortnightly_and_once_per_period(
 def test_a_failing_source_or_job_never_stops_the_other_jobs(
     project: Project, slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # acme's internal crontab never matches (February 30th): its digest job fails for real.
     project.write_config(internal_digest_cron="*/10 * * * *")
+    project.client_schedules["acme"] = {"internal_digest_cron": "0 9 30 2 *"}
+    project.write_config()
     clock = Clock(MONDAY)
     daemon = project.daemon(clock)
     project.break_source("acme")
-    real = service.digest_for
-
-    def flaky(loaded: Any, client: Any, *args: Any, **kwargs: Any) -> Any:
-        if client.id == "acme":
-            raise RuntimeError("rendering blew up")
-        return real(loaded, client, *args, **kwargs)
-
     with caplog.at_level(logging.INFO):
-        [acme] = daemon.sync("acme")
-        [glx] = daemon.sync("glx")
+        acme = daemon.sync("acme")
+        glx = daemon.sync("glx")
         clock.set(MONDAY + dt.timedelta(seconds=30))
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(service, "digest_for", flaky)
-            assert daemon.digest("acme", "internal") == []
-            assert [d.outcome for d in daemon.digest("glx", "internal")] == ["posted"]
-    assert acme.error and "not valid JSON" in acme.error and glx.error is None
+        assert daemon.digest("acme", "internal") == []
+        assert [d.outcome for d in daemon.digest("glx", "internal")] == ["posted"]
+    assert acme is not None and glx is not None
+    [acme_report], [glx_report] = acme.reports, glx.reports
+    assert acme_report.error and "not valid JSON" in acme_report.error
+    assert glx_report.error is None
     [failed] = [r for r in caplog.records if r.getMessage().startswith("sync failed")]
     assert (failed.client, failed.job) == ("acme", "sync:acme")  # type: ignore[attr-defined]
     assert failed.source == "jira-export:acme/page-*.json"  # type: ignore[attr-defined]
     [crash] = [r for r in caplog.records if r.exc_info]
     assert crash.getMessage() == "job digest:acme:internal failed"
     assert (crash.client, crash.job) == ("acme", "digest:acme:internal")  # type: ignore[attr-defined]
-    assert keys(slack, "CINT") == ["syncbot:glx:internal:2026-03-09T14:00Z"]
+    assert keys(slack, "CINT", "internal") == ["syncbot:glx:internal:2026-03-09T14:00Z"]
     registry = daemon.metrics.registry
     assert (
         registry.get_sample_value("syncbot_job_failures_total", {"job": "digest:acme:internal"})
@@ -212,67 +206,47 @@ def test_a_slack_outage_keeps_the_digest_queued_until_housekeeping_gets_it_throu
     slack.server_error(500, path="/api/chat.postMessage", times=None)
     [result] = daemon.digest("acme", "internal")
     assert result.outcome == "pending" and slack.posts("CINT") == []
-    assert project.store().outbox_backlog() == 1
+    assert project.store().outbox.backlog() == 1
     daemon.housekeeping()  # still down: stays queued
     slack.clear_faults()
     clock.set(MONDAY + dt.timedelta(minutes=2))
     daemon.housekeeping()
     daemon.housekeeping()
     assert keys(slack, "CINT") == ["syncbot:acme:internal:2026-03-09T14:00Z"]
-    assert project.store().outbox_backlog() == 0
+    assert project.store().outbox.backlog() == 0
     assert "Acme Corp — internal digest, 2026-03-09" in texts(slack, "CINT")[0]
 
 
 def test_stop_abandons_a_stuck_job_after_its_timeout(
-    project: Project, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    project: Project, caplog: pytest.LogCaptureFixture
 ) -> None:
-    entered, release = threading.Event(), threading.Event()
-
-    def stuck(*args: Any, **kwargs: Any) -> list[service.SyncReport]:
-        entered.set()
-        release.wait(30)
-        return []
-
-    monkeypatch.setattr(service, "sync_client", stuck)
-    try:
+    """A sync hanging in a tracker request that never answers does not hold up SIGTERM."""
+    with FakeJira("cloud") as jira:
+        jira.add("ACME-1", updated=at(2026, 3, 2, 10), epic="ACME-10")
+        jira.hang(path="/search/jql", times=None)
+        live = configs.client(
+            "acme",
+            client_channel="CACME",
+            sources=[configs.source("jira", project="ACME")],
+            milestones=[configs.milestone("1.1", epic="ACME-10")],
+        )
+        configs.write_config(project.config, live)
+        settings = {"jira_url": jira.url, "jira_email": EMAIL, "jira_token": TOKEN}
         with time_machine.travel(MONDAY, tick=False):
-            daemon = project.daemon(Clock(MONDAY))
+            daemon = project.daemon(Clock(MONDAY), **settings)
             daemon.start()
-            assert entered.wait(10)
+            assert jira.wait_for_request("/search/jql", timeout=10)
             started = time.monotonic()
             with caplog.at_level(logging.WARNING):
                 daemon.stop(timeout=0.2)
             elapsed = time.monotonic() - started
-    finally:
-        release.set()
+        jira.clear_faults()
     assert elapsed < 2.0
     [line] = [r.getMessage() for r in caplog.records if "abandoned" in r.getMessage()]
-    assert "sync:acme" in line or "sync:glx" in line
-
-
-def test_claims_of_dead_processes_on_this_host_are_released_at_start(project: Project) -> None:
-    store = project.store()
-    host = socket.gethostname()
-    period = MONDAY
-    owners = {
-        "dead": f"{host}:999999:aaaa",  # no such process
-        "alive": f"{host}:{os.getppid()}:bbbb",  # our parent is alive
-        "elsewhere": "another-host:999999:cccc",  # cannot tell: its lease decides
-    }
-    for n, owner in enumerate(owners.values()):
-        key = OutboxKey("acme", "internal", period + dt.timedelta(minutes=n))
-        store.outbox_add(
-            OutboxEntry(key, "CINT", MON, "pending", ({"text": "x"},), (None,), {}), MONDAY
-        )
-        assert store.outbox_claim(key, owner, MONDAY, dt.timedelta(minutes=5)) is not None
-    daemon = project.daemon(Clock(MONDAY))
-    assert daemon.release_dead_claims() == 1
-    assert sorted(e.claimed_by or "" for e in store.outbox_claimed()) == sorted(
-        [owners["alive"], owners["elsewhere"]]
-    )
+    assert "sync:acme" in line
 
 
 def test_the_grace_is_at_least_a_minute(project: Project) -> None:
     project.write_config(grace_minutes=0)
     schedule = project.loaded().config.schedule
-    assert grace(schedule) == dt.timedelta(minutes=1)
+    assert grace(schedule.grace_minutes) == dt.timedelta(minutes=1)

@@ -17,16 +17,18 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 from servers.jira import EMAIL, TOKEN, FakeJira, at
 from servers.slack import FakeSlack
+from support import configs
 
-from syncbot import service
+from syncbot.app import Syncbot
 from syncbot.config import load_config
 from syncbot.daemon import Daemon
 from syncbot.errors import DataError, SourceAuthError, SourceError, SourceRateLimited
 from syncbot.metrics import Metrics, error_kind
+from syncbot.run import Runtime
 from syncbot.settings import Settings
-from syncbot.slack.app import HttpServer, Runtime
-from syncbot.slack.posting import SlackRefused, SlackUnavailable
+from syncbot.slack.errors import SlackRefused, SlackUnavailable
 from syncbot.store import Store
+from syncbot.web import HttpServer
 
 MON = MONDAY.date()
 ACME = "jira-export:acme/page-*.json"
@@ -35,13 +37,7 @@ GLX = "jira-export:glx/page-*.json"
 
 @contextmanager
 def served(project: Project, daemon: Daemon) -> Iterator[str]:
-    runtime = Runtime(
-        project.loaded(),
-        project.settings(slack_signing_secret="secret"),
-        daemon.store,
-        now=daemon.now,
-        daemon=daemon,
-    )
+    runtime = Runtime(daemon.app, project.settings(slack_signing_secret="secret"), daemon=daemon)
     server = HttpServer(runtime.router, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -125,7 +121,9 @@ def test_healthz_is_200_while_fresh_and_503_naming_a_stale_source(project: Proje
             assert acme["stale"] is True and "not valid JSON" in acme["last_error"]
             assert acme["last_success"] == "2026-03-09T13:00:00+00:00"
             assert get(url + "/healthz", "POST")[0] == 405
-    status, doc = daemon.health()
+    runtime = Runtime(daemon.app, project.settings(slack_signing_secret="secret"), daemon=daemon)
+    status, doc = runtime.health()
+    runtime.slack.close()
     assert status == 503 and "scheduler is stopped" in doc["reasons"]
 
 
@@ -137,6 +135,7 @@ def test_metrics_show_syncs_slack_errors_digests_and_the_outbox(
     daemon = project.daemon(clock)
     daemon.sync("glx")
     daemon.sync("glx")
+    daemon.sync("acme")
     project.break_source("acme")
     daemon.sync("acme")
     clock.set(MONDAY + dt.timedelta(seconds=20))
@@ -153,7 +152,7 @@ def test_metrics_show_syncs_slack_errors_digests_and_the_outbox(
     assert value(found, "syncbot_sync_tickets", client="glx", source=GLX) == 1
     assert value(found, "syncbot_sync_fetched_tickets_total", client="glx", source=GLX) == 2
     assert value(found, "syncbot_sync_failures_total", client="acme", source=ACME) == 1
-    assert value(found, "syncbot_sync_duration_seconds_count", client="acme", source=ACME) == 1
+    assert value(found, "syncbot_sync_duration_seconds_count", client="acme", source=ACME) == 2
     assert value(found, "syncbot_digests_posted_total", client="glx", audience="internal") == 1
     assert value(found, "syncbot_api_errors_total", api="slack", kind="refused") == 1
     assert value(found, "syncbot_api_errors_total", api="slack", kind="unavailable") >= 1
@@ -165,16 +164,9 @@ def test_metrics_show_syncs_slack_errors_digests_and_the_outbox(
     )
 
 
-CONFIG = """
-[[clients]]
-id = "acme"
-name = "Acme"
-internal_channel = "CINT"
-client_channel = "CACME"
-[[clients.sources]]
-kind = "jira"
-project = "ACME"
-"""
+LIVE = configs.client(
+    "acme", client_channel="CACME", sources=[configs.source("jira", project="ACME")]
+)
 
 
 @pytest.mark.parametrize(
@@ -182,9 +174,7 @@ project = "ACME"
     [("server_error", "unavailable"), ("rate_limit", "rate_limited"), ("deny", "auth")],
 )
 def test_tracker_api_errors_are_counted_by_kind(tmp_path: Path, fault: str, kind: str) -> None:
-    config = tmp_path / "syncbot.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    loaded = load_config(config)
+    loaded = load_config(configs.write_config(tmp_path / "syncbot.toml", LIVE))
     metrics = Metrics()
     with FakeJira("cloud") as jira:
         jira.add("ACME-1", updated=at(2026, 3, 1, 8))
@@ -202,14 +192,8 @@ def test_tracker_api_errors_are_counted_by_kind(tmp_path: Path, fault: str, kind
         )
         store = Store(settings.resolved_database_url())
         try:
-            [report] = service.sync_client(
-                loaded,
-                loaded.config.clients[0],
-                settings,
-                store,
-                now=lambda: MONDAY,
-                metrics=metrics,
-            )
+            app = Syncbot(loaded, settings, store, lambda: MONDAY, metrics=metrics)
+            [report] = app.sync("acme").reports
         finally:
             store.close()
     assert report.error

@@ -101,7 +101,7 @@ def test_each_honesty_rule_is_judged_against_the_last_posted_digest(run: Run) ->
     assert "ACME-13" not in internal  # added under a change order: agreed scope
     assert "scope" not in client and "ACME-" not in client
 
-    reply = Commands(run.project.loaded(), run.project.store(), now=run.clock).handle(
+    reply = Commands(run.daemon.app).handle(
         SlashRequest("/syncbot", "signoff Data Preparation", "CACME", APPROVER)
     )
     assert "signed off by" in reply.messages[0]["text"]

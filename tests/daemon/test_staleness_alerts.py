@@ -12,7 +12,7 @@ import datetime as dt
 from daemon_support import MONDAY, Clock, Project, keys, texts
 from servers.slack import FakeSlack
 
-from syncbot import messages, service
+from syncbot import messages
 
 T0 = MONDAY - dt.timedelta(hours=2)  # Monday 07:00 CDT, 12:00 UTC
 SOURCE = "jira-export:acme/page-*.json"
@@ -32,7 +32,7 @@ def test_one_alert_per_episode_across_intervals_and_restarts_then_one_all_clear(
     for n in (10, 20):  # failing, but the last success is not yet more than 20 minutes old
         clock.set(minutes(n))
         daemon.sync("acme")
-        assert [s.stale for s in daemon.source_statuses() if s.client_id == "acme"] == [False]
+        assert [s.stale for s in daemon.app.freshness("acme")] == [False]
     assert keys(slack, "CINT", "stale") == []
 
     for n in (30, 40, 50):
@@ -58,14 +58,7 @@ def test_one_alert_per_episode_across_intervals_and_restarts_then_one_all_clear(
     [posted] = restarted.digest("acme", "internal")
     assert posted.outcome == "posted"
     assert "Jira data last refreshed 2 h ago." in texts(slack, "CINT")[-1]
-    doc, _ = service.digest_for(
-        project.loaded(),
-        project.loaded().config.client("acme"),
-        project.store(),
-        "client",
-        as_of=MONDAY.date(),
-        now=clock(),
-    )
+    doc, _ = restarted.app.digest("acme", "client", as_of=MONDAY.date())
     assert "Jira data last refreshed 2 h ago." in doc.summary
 
     project.write("acme")  # the source works again
@@ -93,22 +86,21 @@ def test_one_alert_per_episode_across_intervals_and_restarts_then_one_all_clear(
     assert len(second) == 1 and second[0].endswith(":2026-03-09T14:30Z")
 
 
-def test_a_source_that_never_synced_is_stale_two_intervals_after_the_start(
+def test_a_source_that_never_synced_is_stale_from_its_first_failed_sync(
     project: Project, slack: FakeSlack
 ) -> None:
+    """Nothing is known about it (the one staleness rule, `rules.freshness`): /healthz,
+    `status` and the alert agree at once, and the episode is alerted once."""
     project.break_source("acme")
     clock = Clock(T0)
     daemon = project.daemon(clock)
     daemon.schedule()  # the daemon starts at T0 (paused: jobs are run by hand here)
     try:
         daemon.sync("acme")
-        clock.set(minutes(15))
-        daemon.sync("acme")
-        assert keys(slack, "CINT", "stale") == []
-        clock.set(minutes(25))
-        daemon.sync("acme")
-        clock.set(minutes(35))
-        daemon.sync("acme")
+        assert [s.stale for s in daemon.app.freshness("acme")] == [True]
+        for n in (15, 25, 35):
+            clock.set(minutes(n))
+            daemon.sync("acme")
     finally:
         daemon.stop(timeout=0)
     [alert] = keys(slack, "CINT", "stale")

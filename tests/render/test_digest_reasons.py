@@ -61,7 +61,7 @@ def dependency(due: str) -> Ticket:
 
 def changes(doc: DigestDoc) -> str:
     [section] = [s for s in doc.sections if s.heading == "Date changes"]
-    return "\n".join(section.lines)
+    return "\n".join(line.plain() for line in section.lines)
 
 
 def digests(tickets: list[Ticket]) -> tuple[str, str]:

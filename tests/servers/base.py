@@ -83,6 +83,7 @@ class FakeServer:
         self.crashes: list[str] = []  # exceptions in handle(): a bug in the fake, not a fault
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._release = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -189,6 +190,14 @@ class FakeServer:
                 if (path is None or path in r.path) and (method is None or r.method == method)
             ]
 
+    def wait_for_request(self, path: str | None = None, *, timeout: float = 10.0) -> bool:
+        """Wait until a request to a path containing `path` has arrived (a condition, not a
+        sleep); False after `timeout` seconds without one."""
+        with self._arrived:
+            return self._arrived.wait_for(
+                lambda: any(path is None or path in r.path for r in self.requests), timeout
+            )
+
     def reset_log(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -210,6 +219,7 @@ class FakeServer:
         )
         with self._lock:
             self.requests.append(request)
+            self._arrived.notify_all()
             fault = next((f for f in self._faults if f.matches(request)), None)
             if fault is not None and fault.times is not None:
                 fault.times -= 1

@@ -6,10 +6,10 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import APPROVER, NOW, Env
 from scenario import CLIENT_SAFE, MARK
+from slack_env import APPROVER, NOW, Env
 
-from syncbot import messages, service
+from syncbot import messages
 from syncbot.errors import ConfigError
 from syncbot.slack.commands import Commands, Reply, SlashRequest
 
@@ -18,7 +18,7 @@ INTERNAL_KEYS = ("MRK-1", "MRK-2", "MRK-3", "MRK-9", "MRK-100", "GLX-1", "GLX-2"
 
 
 def ask(env: Env, text: str, channel: str, user: str = "U0SOMEONE") -> Reply:
-    commands = Commands(env.loaded(), env.store(), now=lambda: NOW)
+    commands = Commands(env.app())
     return commands.handle(SlashRequest("/syncbot", text, channel, user))
 
 
@@ -90,7 +90,7 @@ def test_unknown_client_argument_in_an_internal_channel(env: Env) -> None:
 def test_any_other_channel_is_refused_without_naming_a_client(env: Env, text: str) -> None:
     reply = ask(env, text, "CRANDOM", user=APPROVER)
     assert reply.messages == ({"text": messages.NOT_A_PROJECT_CHANNEL},)
-    assert env.store().sign_offs("mrk") == []
+    assert env.store().signoffs.load("mrk") == []
 
 
 def test_a_channel_that_is_two_clients_client_channel_is_refused(env: Env) -> None:
@@ -104,8 +104,9 @@ def test_a_channel_that_is_two_clients_client_channel_is_refused(env: Env) -> No
 
 def test_help_and_unknown_subcommands(env: Env) -> None:
     text = said(ask(env, "help", "CMRK"))
-    for name, _ in messages.SUBCOMMANDS:
-        assert f"/syncbot {name}" in text
+    for name, _ in messages.SUBCOMMANDS:  # `<phase>` is shown, escaped, not sent raw
+        assert f"/syncbot {name}".replace("<", "&lt;").replace(">", "&gt;") in text
+    assert "<phase>" not in text
     assert "several clients" not in text
     assert "several clients" in said(ask(env, "", "CINT"))
     unknown = said(ask(env, "<!channel> frob", "CMRK"))
@@ -115,10 +116,9 @@ def test_help_and_unknown_subcommands(env: Env) -> None:
 def test_signoff_by_an_approver_in_the_clients_channel_is_recorded(env: Env) -> None:
     reply = ask(env, "signoff data   PREPARATION", "CMRK", user=APPROVER)
     assert reply.public
-    assert reply.messages == (
-        {"text": messages.signoff_recorded("Data Preparation", APPROVER, dt.date(2026, 3, 10))},
-    )
-    [record] = env.store().sign_offs("mrk")
+    before, after = messages.signoff_recorded("Data Preparation", dt.date(2026, 3, 10))
+    assert reply.messages == ({"text": f"{before}<@{APPROVER}>{after}"},)
+    [record] = env.store().signoffs.load("mrk")
     assert (record.client_id, record.phase, record.user_id, record.signed_at) == (
         "mrk",
         "Data Preparation",
@@ -128,10 +128,9 @@ def test_signoff_by_an_approver_in_the_clients_channel_is_recorded(env: Env) -> 
     again = ask(env, "signoff 'Data Preparation'", "CINT", user=APPROVER)
     assert "which one" in said(again)  # CINT serves two clients: name one
     again = ask(env, "signoff mrk Data Preparation", "CINT", user=APPROVER)
-    assert said(again) == json.dumps(
-        [{"text": messages.signoff_already("Data Preparation", APPROVER, dt.date(2026, 3, 10))}]
-    )
-    assert len(env.store().sign_offs("mrk")) == 1
+    before, after = messages.signoff_already("Data Preparation", dt.date(2026, 3, 10))
+    assert said(again) == json.dumps([{"text": f"{before}<@{APPROVER}>{after}"}])
+    assert len(env.store().signoffs.load("mrk")) == 1
 
 
 @pytest.mark.parametrize(
@@ -149,7 +148,7 @@ def test_signoff_is_refused_to_anyone_else_or_anywhere_else(
 ) -> None:
     text = "signoff Deployment" if channel != "CINT" else "signoff mrk Deployment"
     assert ask(env, text, channel, user=user).messages == ({"text": expected},)
-    assert env.store().sign_offs("mrk") == [] and env.store().sign_offs("glx") == []
+    assert env.store().signoffs.load("mrk") == [] and env.store().signoffs.load("glx") == []
 
 
 def test_signoff_of_an_unknown_or_missing_phase_lists_the_phases(env: Env) -> None:
@@ -157,7 +156,7 @@ def test_signoff_of_an_unknown_or_missing_phase_lists_the_phases(env: Env) -> No
     assert "There is no phase called 'Launch party'" in text
     assert "'Data Preparation' and 'Deployment'" in text
     assert "Say which phase" in said(ask(env, "signoff", "CMRK", user=APPROVER))
-    assert env.store().sign_offs("mrk") == []
+    assert env.store().signoffs.load("mrk") == []
 
 
 def test_sign_offs_feed_the_phase_gate(env: Env) -> None:
@@ -165,11 +164,9 @@ def test_sign_offs_feed_the_phase_gate(env: Env) -> None:
         "MRK-3", status={"name": "In Progress", "statusCategory": {"key": "indeterminate"}}
     )
     env.sync()
-    loaded, store = env.loaded(), env.store()
-    client = loaded.config.client("mrk")
 
     def gate() -> list[str]:
-        state = service.client_state(loaded, client, store, as_of=NOW.date(), now=NOW)
+        state = env.app().state("mrk", as_of=NOW.date())
         return [w.message for w in state.warnings if w.kind.value == "phase_gate"]
 
     assert gate() == [messages.phase_gate("Milestone two", "Deployment", "Data Preparation")]
@@ -177,6 +174,3 @@ def test_sign_offs_feed_the_phase_gate(env: Env) -> None:
     assert "phase_gate" not in said(ask(env, "status", "CMRK"))  # internal warning only
     ask(env, "signoff Data Preparation", "CMRK", user=APPROVER)
     assert gate() == []
-    # A client without approvers and sign-offs gets no phase gate at all (it could never pass).
-    glx = loaded.config.client("glx")
-    assert service.signed_off_phases(glx, store) is None

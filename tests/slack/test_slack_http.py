@@ -20,14 +20,16 @@ from urllib.parse import urlencode
 
 import pytest
 import time_machine
-from conftest import APPROVER, NOW, SIGNING_SECRET, Env
 from servers.shared import require_shared
 from servers.slack import TOKEN
+from slack_env import APPROVER, SIGNING_SECRET, Env
 from slack_sdk.signature import SignatureVerifier
 
 from syncbot import messages
 from syncbot.cli import main
-from syncbot.slack.app import EVENTS_PATH, HttpServer, Runtime
+from syncbot.run import Runtime
+from syncbot.slack.bolt import EVENTS_PATH
+from syncbot.web import HttpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,13 +41,8 @@ class Served:
 
 
 def start(env: Env, *, inline_seconds: float = 2.0, **settings: Any) -> Iterator[Served]:
-    runtime = Runtime(
-        env.loaded(),
-        env.settings(**settings),
-        env.store(),
-        now=lambda: NOW,
-        inline_seconds=inline_seconds,
-    )
+    values = env.settings(**settings)
+    runtime = Runtime(env.app(**settings), values, inline_seconds=inline_seconds)
     server = HttpServer(runtime.router, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -92,10 +89,13 @@ def signed(
     }
 
 
-def send(url: str, body: str, headers: dict[str, str], *, method: str = "POST") -> tuple[int, str]:
+def send(
+    url: str, body: str | bytes, headers: dict[str, str], *, method: str = "POST"
+) -> tuple[int, str]:
+    data = body.encode() if isinstance(body, str) else body
     request = urllib.request.Request(
         url,
-        data=body.encode() if method == "POST" else None,
+        data=data if method == "POST" else None,
         method=method,
         headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
     )
@@ -174,32 +174,51 @@ def test_a_long_digest_preview_sends_its_other_parts_to_the_response_url(env: En
 
 
 @pytest.mark.parametrize(
-    "case", ["unsigned", "mis-signed", "replayed-old", "tampered-body", "future"]
+    "case",
+    [
+        "unsigned",
+        "mis-signed",
+        "replayed-old",
+        "tampered-body",
+        "future",
+        "bad-timestamp",
+        "not-utf8",
+    ],
 )
 def test_unverified_requests_get_401_and_are_logged_without_their_bodies(
     env: Env, served: Served, caplog: pytest.LogCaptureFixture, case: str
 ) -> None:
     body = slash(env, "signoff Deployment BODYMARKER", "CMRK", user=APPROVER)
+    raw = body.encode()
     headers = {
         "unsigned": {},
         "mis-signed": signed(body, secret="not-the-secret"),
         "replayed-old": signed(body, timestamp=int(time.time()) - 6 * 60),
         "tampered-body": signed(body.replace("CMRK", "CGLX")),
         "future": signed(body, timestamp=int(time.time()) + 6 * 60),
+        "bad-timestamp": {**signed(body), "X-Slack-Request-Timestamp": "soon"},
+        "not-utf8": signed(body),
     }[case]
+    if case == "not-utf8":
+        raw += b"&junk=\xff\xfe"
     with caplog.at_level(logging.DEBUG):
-        status, answer = send(served.url + EVENTS_PATH, body, headers)
+        status, answer = send(served.url + EVENTS_PATH, raw, headers)
     assert status == 401
     assert "BODYMARKER" not in answer
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "rejected POST /slack/events" in logged
     assert "BODYMARKER" not in logged and "response_url" not in logged
     assert SIGNING_SECRET not in logged and TOKEN not in logged
-    reason = {"unsigned": "unsigned", "replayed-old": "stale", "future": "stale"}.get(
-        case, "does not match"
-    )
+    reason = {
+        "unsigned": "unsigned",
+        "replayed-old": "stale",
+        "future": "in the future",
+        "bad-timestamp": "not a number",
+        "not-utf8": "not UTF-8",
+    }.get(case, "does not match")
     assert reason in logged
-    assert env.store().sign_offs("mrk") == []  # nothing was acted on
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert env.store().signoffs.load("mrk") == []  # nothing was acted on
     assert env.slack.responses == []
 
 
@@ -228,12 +247,8 @@ def test_other_paths_and_methods_are_404(env: Env, served: Served) -> None:
 def test_socket_mode_only_mounts_no_http_endpoint_and_reports_a_bad_app_token(
     env: Env, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    runtime = Runtime(
-        env.loaded(),
-        env.settings(slack_signing_secret=None, slack_app_token="xapp-1-test"),
-        env.store(),
-        now=lambda: NOW,
-    )
+    settings = {"slack_signing_secret": None, "slack_app_token": "xapp-1-test"}
+    runtime = Runtime(env.app(**settings), env.settings(**settings))
     try:
         assert runtime.socket_mode and runtime.router.paths == []
     finally:

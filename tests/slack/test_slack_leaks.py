@@ -8,13 +8,13 @@ import json
 
 import pytest
 import time_machine
-from conftest import APPROVER, NOW, Env
 from scenario import CLIENT_SAFE, MARK
+from slack_env import APPROVER, NOW, Env
 from test_slack_http import send, signed, slash, start
 
 from syncbot import messages
 from syncbot.cli import main
-from syncbot.slack.app import EVENTS_PATH
+from syncbot.slack.bolt import EVENTS_PATH
 from syncbot.slack.commands import Commands, SlashRequest
 
 INTERNAL_KEYS = ("MRK-1", "MRK-2", "MRK-3", "MRK-9", "MRK-100", "GLX-1", "GLX-2")
@@ -68,7 +68,7 @@ def test_client_channels_never_see_internal_detail(env: Env, inline_seconds: flo
                     status, answer = send(served.url + EVENTS_PATH, body, signed(body))
                     assert status == 200
                     acks[channel].append(answer)
-                    reply = Commands(env.loaded(), env.store(), now=lambda: NOW).handle(
+                    reply = Commands(env.app()).handle(
                         SlashRequest("/syncbot", text, channel, user)
                     )
                     answered_in_ack = json.loads(answer)["text"] != messages.SLASH_WORKING

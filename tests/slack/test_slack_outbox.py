@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from conftest import NOW, Env
 from servers.slack import Message
+from slack_env import NOW, Env
 from test_slack_posting import FakeTime
 
 from syncbot.cli import main
+from syncbot.run import slack_access
 from syncbot.slack.outbox import LEASE, Outbox
 from syncbot.slack.posting import DIGEST_EVENT, SlackPoster
 from syncbot.store import OutboxEntry, OutboxKey, Store
@@ -37,8 +38,8 @@ def post(
 
 
 def outbox(env: Env, fake: FakeTime, store: Store, at: dt.datetime) -> Outbox:
-    sender = SlackPoster.from_settings(env.settings(), sleep=fake.sleep, clock=fake.clock)
-    return Outbox(store, sender, now=lambda: at, sleep=fake.sleep)
+    sender = SlackPoster.connect(slack_access(env.settings()), sleep=fake.sleep, clock=fake.clock)
+    return Outbox(store, sender, clock=lambda: at, sleep=fake.sleep)
 
 
 def keys_of(messages: list[Message]) -> list[tuple[str, int]]:
@@ -108,9 +109,7 @@ def test_completed_since_the_last_digest_lists_what_was_done_after_it(
 def test_slack_5xx_after_accepting_is_retried_without_a_second_post(env: Env) -> None:
     env.slack.accept_then_fail(status=500)
     fake, store = FakeTime(), env.store()
-    [result] = outbox(env, fake, store, NOW).deliver(
-        env.loaded(), env.loaded().config.client("mrk"), "internal"
-    )
+    [result] = outbox(env, fake, store, NOW).send_all(env.app().queue_digest("mrk", "internal"))
     assert result.outcome == "posted"
     [message] = env.slack.posts("CINT")
     assert result.parts == (message.ts,)
@@ -122,8 +121,7 @@ def test_slack_5xx_after_accepting_is_retried_without_a_second_post(env: Env) ->
 def test_slack_5xx_before_accepting_is_retried_and_posted_once(env: Env) -> None:
     env.slack.server_error(503, path="/api/chat.postMessage", times=2)
     fake, store = FakeTime(), env.store()
-    loaded = env.loaded()
-    [result] = outbox(env, fake, store, NOW).deliver(loaded, loaded.config.client("mrk"), "client")
+    [result] = outbox(env, fake, store, NOW).send_all(env.app().queue_digest("mrk", "client"))
     assert result.outcome == "posted"
     assert len(env.slack.posts("CMRK")) == 1
     assert len(env.slack.log("/api/chat.postMessage")) == 3
@@ -137,7 +135,7 @@ def test_a_post_slack_cannot_take_now_is_kept_and_sent_by_a_later_run_older_firs
     assert "NOT POSTED to CINT for period 2026-03-09 09:00 CDT" in err
     assert "retried by the next" in err
     assert env.slack.posts() == []
-    entry = env.store().outbox_get(
+    entry = env.store().outbox.get(
         OutboxKey("mrk", "internal", dt.datetime(2026, 3, 9, 14, tzinfo=dt.UTC))
     )
     assert entry is not None and entry.state != "sent" and "HTTP 500" in (entry.last_error or "")
@@ -168,8 +166,9 @@ def test_crash_after_slack_accepted_and_before_the_store_write_never_posts_twice
     env: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The store write after chat.postMessage fails for real (its table is gone while Slack
-    answers); the run dies. The next run, once the dead run's claim lapses, finds the message
-    in the channel history and records it instead of posting again."""
+    answers); the run dies holding its claim. The next run sees the claim's holder is gone,
+    takes the row over, finds the message in the channel history and records it instead of
+    posting again."""
     db = env.db_url.removeprefix("sqlite:///")
 
     def break_store(_: Message) -> None:
@@ -182,18 +181,19 @@ def test_crash_after_slack_accepted_and_before_the_store_write_never_posts_twice
     assert len(env.slack.posts("CINT")) == 1
     with sqlite3.connect(db) as conn:
         conn.execute("ALTER TABLE slack_outbox_away RENAME TO slack_outbox")
-    # Within the dead run's lease, another run does not touch the row.
+    stuck = env.store().outbox.get(
+        OutboxKey("mrk", "internal", dt.datetime(2026, 3, 9, 14, tzinfo=dt.UTC))
+    )
+    assert stuck is not None and stuck.claimed_by  # the dead run's claim, within its lease
     out, _ = post(capsys, NOW + dt.timedelta(minutes=1), "--audience", "internal")
-    assert "being posted by another run" in out
-    out, _ = post(capsys, NOW + LEASE + dt.timedelta(minutes=1), "--audience", "internal")
     [message] = env.slack.posts("CINT")
     assert f"mrk/internal: found in CINT for period 2026-03-09 09:00 CDT (ts {message.ts})" in out
     assert "not posted again" in out
-    entry = env.store().outbox_get(
+    entry = env.store().outbox.get(
         OutboxKey("mrk", "internal", dt.datetime(2026, 3, 9, 14, tzinfo=dt.UTC))
     )
     assert entry is not None and entry.state == "sent" and entry.parts == (message.ts,)
-    out, _ = post(capsys, NOW + LEASE + dt.timedelta(minutes=2), "--audience", "internal")
+    out, _ = post(capsys, NOW + dt.timedelta(minutes=2), "--audience", "internal")
     assert "already posted" in out and len(env.slack.posts("CINT")) == 1
 
 
@@ -229,11 +229,14 @@ def test_killed_process_mid_digest_resumes_with_only_the_missing_parts(
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
     [first] = env.slack.posts("CINT")
-    entry = env.store().outbox_get(
+    entry = env.store().outbox.get(
         OutboxKey("mrk", "internal", dt.datetime(2026, 3, 9, 14, tzinfo=dt.UTC))
     )
     assert entry is not None and entry.state == "sending" and len(entry.messages) >= 2
-    out, _ = post(capsys, NOW + LEASE + dt.timedelta(minutes=1), "--audience", "internal")
+    assert entry.claimed_until is not None and entry.claimed_until > NOW  # its lease runs on
+    # The very next run sees the claim's holder is dead and finishes the digest at once
+    # (it does not report "being posted by another run" for the rest of the lease).
+    out, _ = post(capsys, NOW + dt.timedelta(seconds=5), "--audience", "internal")
     posted = env.slack.posts("CINT")
     assert len(posted) == len(entry.messages)
     assert sorted(p for _, p in keys_of(posted)) == list(range(len(entry.messages)))
@@ -326,40 +329,40 @@ def entry(key: OutboxKey = KEY, parts: int = 2) -> OutboxEntry:
 
 
 def test_outbox_rows_are_added_once_and_claimed_by_one_owner(store: Store) -> None:
-    first = store.outbox_add(entry(), NOW)
-    again = store.outbox_add(entry(parts=5), NOW)
+    first = store.outbox.add(entry(), NOW)
+    again = store.outbox.add(entry(parts=5), NOW)
     assert again == first and len(again.messages) == 2
-    assert store.outbox_claim(KEY, "a", NOW, LEASE) is not None
-    assert store.outbox_claim(KEY, "b", NOW + dt.timedelta(minutes=1), LEASE) is None
-    assert store.outbox_claim(KEY, "a", NOW + dt.timedelta(minutes=1), LEASE) is not None
-    assert store.outbox_claim(KEY, "b", NOW + LEASE + dt.timedelta(minutes=2), LEASE) is not None
-    store.outbox_release(KEY, "b")
-    assert store.outbox_claim(KEY, "c", NOW, LEASE) is not None
+    assert store.outbox.claim(KEY, "a", NOW, LEASE) is not None
+    assert store.outbox.claim(KEY, "b", NOW + dt.timedelta(minutes=1), LEASE) is None
+    assert store.outbox.claim(KEY, "a", NOW + dt.timedelta(minutes=1), LEASE) is not None
+    assert store.outbox.claim(KEY, "b", NOW + LEASE + dt.timedelta(minutes=2), LEASE) is not None
+    store.outbox.release(KEY, "b")
+    assert store.outbox.claim(KEY, "c", NOW, LEASE) is not None
 
 
 def test_outbox_states_and_the_last_posted_snapshot(store: Store) -> None:
-    store.outbox_add(entry(), NOW)
-    assert store.last_posted_digest("acme", "client") is None
-    store.outbox_sending(KEY, NOW)
-    assert store.outbox_get(KEY).state == "sending"  # type: ignore[union-attr]
-    assert store.outbox_backlog() == 1
-    assert store.outbox_posted(KEY, 0, "1.1", NOW).state == "pending"
-    store.outbox_sending(KEY, NOW)
-    store.outbox_failed(KEY, "HTTP 500", NOW, certain=False)
-    assert store.outbox_get(KEY).state == "sending"  # type: ignore[union-attr]
-    done = store.outbox_posted(KEY, 1, "1.2", NOW + dt.timedelta(seconds=2))
+    store.outbox.add(entry(), NOW)
+    assert store.outbox.last_posted("acme", "client") is None
+    store.outbox.sending(KEY, NOW)
+    assert store.outbox.get(KEY).state == "sending"  # type: ignore[union-attr]
+    assert store.outbox.backlog() == 1
+    assert store.outbox.posted(KEY, 0, "1.1", NOW).state == "pending"
+    store.outbox.sending(KEY, NOW)
+    store.outbox.failed(KEY, "HTTP 500", NOW, certain=False)
+    assert store.outbox.get(KEY).state == "sending"  # type: ignore[union-attr]
+    done = store.outbox.posted(KEY, 1, "1.2", NOW + dt.timedelta(seconds=2))
     assert done.state == "sent" and done.posted == ("1.1", "1.2")
-    last = store.last_posted_digest("acme", "client")
+    last = store.outbox.last_posted("acme", "client")
     assert last is not None and last.parts == ("1.1", "1.2")
     assert last.snapshot == {"1.1": (dt.date(2026, 3, 6), "on_track"), "2.1": (None, "not_started")}
-    assert store.last_posted_digest("acme", "client", before=KEY.period) is None
-    assert store.last_posted_digest("acme", "internal") is None
-    assert store.outbox_unsent("acme", "client") == [] and store.outbox_backlog() == 0
+    assert store.outbox.last_posted("acme", "client", before=KEY.period) is None
+    assert store.outbox.last_posted("acme", "internal") is None
+    assert store.outbox.unsent("acme", "client") == [] and store.outbox.backlog() == 0
 
 
 def test_sign_offs_keep_the_first_one(store: Store) -> None:
-    first = store.sign_off("acme", "Data Preparation", "U1", NOW)
-    second = store.sign_off("acme", "Data Preparation", "U2", NOW + WEEK)
+    first = store.signoffs.sign_off("acme", "Data Preparation", "U1", NOW)
+    second = store.signoffs.sign_off("acme", "Data Preparation", "U2", NOW + WEEK)
     assert second == first and first.user_id == "U1"
-    assert [s.phase for s in store.sign_offs("acme")] == ["Data Preparation"]
-    assert store.sign_offs("other") == []
+    assert [s.phase for s in store.signoffs.load("acme")] == ["Data Preparation"]
+    assert store.signoffs.load("other") == []

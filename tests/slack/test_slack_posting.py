@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from pydantic import SecretStr
 from servers.slack import TOKEN, FakeSlack
 
 from syncbot.render.blocks import (
@@ -14,15 +15,9 @@ from syncbot.render.blocks import (
     digest_messages,
     document_messages,
 )
-from syncbot.render.digest import DigestDoc, Section
-from syncbot.settings import Settings
-from syncbot.slack.posting import (
-    DIGEST_EVENT,
-    SlackPoster,
-    SlackRateLimited,
-    SlackRefused,
-    SlackUnavailable,
-)
+from syncbot.render.doc import DigestDoc, Document, Line, Ref, Section, lines
+from syncbot.slack.errors import SlackRateLimited, SlackRefused, SlackUnavailable
+from syncbot.slack.posting import DIGEST_EVENT, SlackAccess, SlackPoster
 
 
 class FakeTime:
@@ -41,17 +36,15 @@ class FakeTime:
 
 
 def poster(slack: FakeSlack, fake: FakeTime, token: str = TOKEN) -> SlackPoster:
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, slack_bot_token=token, slack_api_url=slack.api_url.rstrip("/")
-    )
-    return SlackPoster.from_settings(settings, sleep=fake.sleep, clock=fake.clock)
+    access = SlackAccess(api_url=slack.api_url.rstrip("/"), bot_token=SecretStr(token))
+    return SlackPoster.connect(access, sleep=fake.sleep, clock=fake.clock)
 
 
 def meta(part: int = 0) -> dict[str, object]:
     return {"event_type": DIGEST_EVENT, "event_payload": {"key": "k", "part": part}}
 
 
-def long_doc(sections: int, lines: int, width: int) -> DigestDoc:
+def long_doc(sections: int, count: int, width: int) -> DigestDoc:
     return DigestDoc(
         "acme",
         "internal",
@@ -60,7 +53,7 @@ def long_doc(sections: int, lines: int, width: int) -> DigestDoc:
         "Acme — internal digest, 2026-03-10",
         "summary",
         tuple(
-            Section(f"Section {s}", tuple(f"line {s}.{n} " + "x" * width for n in range(lines)))
+            Section(f"Section {s}", lines(f"line {s}.{n} " + "x" * width for n in range(count)))
             for s in range(sections)
         ),
     )
@@ -88,7 +81,7 @@ def test_long_digests_are_split_within_limits_and_slack_accepts_every_part(
     text = "".join(str(p.as_json()) for p in parts)
     for section in doc.sections:
         for line in section.lines:
-            assert line[:50] in text
+            assert line.text[:50] in text
     fake = FakeTime()
     sender = poster(slack, fake)
     for index, part in enumerate(parts):
@@ -101,16 +94,20 @@ def test_long_digests_are_split_within_limits_and_slack_accepts_every_part(
 
 
 def test_internal_links_are_slack_links_and_client_docs_have_none() -> None:
-    [message] = document_messages(
-        "T",
-        "S",
-        [Section("H", ("blocked by ACME-4; see ACME-40",))],
-        links={"ACME-4": "https://x.test/browse/ACME-4", "ACME-40": "https://x.test/a?b=1&c=2"},
+    line = Line.of(
+        "blocked by ",
+        Ref("ACME-4", "https://x.test/browse/ACME-4"),
+        "; see ",
+        Ref("ACME-40", "https://x.test/a?b=1&c=2"),
+        " and https://x.test/browse/ACME-4 (a URL written in a ticket: not a key to link)",
     )
+    [message] = document_messages(Document("T", "S", (Section("H", (line,)),)))
     text = message.as_json()["blocks"][-1]["text"]["text"]
     assert "<https://x.test/browse/ACME-4|ACME-4>" in text
     assert "<https://x.test/a?b=1&amp;c=2|ACME-40>" in text
-    [plain] = document_messages("T", "S", [Section("H", ("a <b> & c",))])
+    assert "and https://x.test/browse/ACME-4 (a URL" in text  # left alone
+    assert text.count("<") == 2
+    [plain] = document_messages(Document("T", "S", (Section("H", lines(["a <b> & c"])),)))
     assert "a &lt;b&gt; &amp; c" in plain.as_json()["blocks"][-1]["text"]["text"]
 
 
