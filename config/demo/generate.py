@@ -15,17 +15,23 @@ Handoff), seen as of 2026-03-10:
   labelling delayed, model v1 at risk, the Azure deployment waiting on Globex IT (GLX-30, not
   overdue yet), one ticket added without a change order, one canceled ticket.
 
-Writes, next to this file:
+Writes, into OUT_DIR (default: next to this file):
   acme-jira/page-N.json      one page each of Jira Cloud `GET /rest/api/3/search/jql`
                              (fields = syncbot.connectors.jira.FIELDS, expand=changelog)
   globex-linear/page-N.json  one page each of Linear's GraphQL `issues` query
-                             (selection = syncbot.connectors.linear.ISSUE_FIELDS)
+                             (the selection of syncbot.connectors.linear.ISSUE_FIELDS then)
 
 ACME-51 is deliberately malformed (its `fields.status` is missing, as when a field
 configuration hides it): the export source must skip and count it.
 
-Output is deterministic: ids, tokens and milliseconds derive from hashes of fixed strings.
-Run: python config/demo/generate.py
+The story is in the tables ACME and GLOBEX, one row per ticket, and their descriptions in
+ACME_TEXT and GLOBEX_TEXT. Dates there are in 2026, written MM-DD; times are the client's
+local time, MM-DD HH:MM. A ticket's status is where its moves (start, review, wait, done or
+canceled) leave it. The JSON shapes come from tests/servers/wire.py, shared with the fake
+Jira and Linear servers. Output is deterministic: ids, tokens and milliseconds derive from
+hashes of fixed strings.
+
+Run from the repository: python config/demo/generate.py [OUT_DIR]
 """
 
 from __future__ import annotations
@@ -35,19 +41,25 @@ import datetime as dt
 import hashlib
 import json
 import re
+import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).resolve().parent
-JIRA_SITE = "https://northwind-ai.atlassian.net"
-API = f"{JIRA_SITE}/rest/api/3"
+sys.path.insert(0, str(HERE.parents[1] / "tests"))  # for the builders shared with the fakes
+from servers import wire  # noqa: E402 (importable only once the line above has run)
+
+YEAR = "2026"
+NS = uuid.UUID("6f1c2a52-3b9e-4d1a-9a57-0c9e8d1b2f10")
+JIRA = wire.JiraSite("https://northwind-ai.atlassian.net")
 ACME_TZ = ZoneInfo("America/Chicago")
 LONDON = ZoneInfo("Europe/London")
-NS = uuid.UUID("6f1c2a52-3b9e-4d1a-9a57-0c9e8d1b2f10")
 JIRA_PAGE_SIZE = 20
 LINEAR_PAGE_SIZE = 15
+JSON = dict[str, Any]
 
 
 def _digest(text: str) -> int:
@@ -58,35 +70,69 @@ def _uuid(text: str) -> str:
     return str(uuid.uuid5(NS, text))
 
 
-def _local(text: str, tz: ZoneInfo) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
+def _day(mm_dd: str | None) -> str | None:
+    return f"{YEAR}-{mm_dd}" if mm_dd else None
 
 
-def jira_time(text: str, salt: str) -> str:
-    """'2026-02-03 10:15' in Chicago -> '2026-02-03T10:15:07.431-0600' (Jira's format)."""
-    moment = _local(text, ACME_TZ)
-    ms = _digest(salt + text) % 60000
-    moment = moment.replace(second=ms // 1000, microsecond=(ms % 1000) * 1000)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}" + moment.strftime("%z")
+def _moment(when: str, tz: ZoneInfo, salt: str) -> dt.datetime:
+    """'02-03 10:15' local -> that minute in 2026, seconds and milliseconds from a hash."""
+    full = f"{YEAR}-{when}"
+    ms = _digest(salt + full) % 60000
+    local = dt.datetime.strptime(full, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
+    return local.replace(second=ms // 1000, microsecond=ms % 1000 * 1000)
 
 
-def linear_time(text: str, salt: str) -> str:
-    """'2026-02-03 10:15' in London -> '2026-02-03T10:15:07.431Z' (Linear's format)."""
-    moment = _local(text, LONDON).astimezone(dt.UTC)
-    ms = _digest(salt + text) % 60000
-    moment = moment.replace(second=ms // 1000, microsecond=(ms % 1000) * 1000)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+def _split(values: str) -> list[str]:
+    return [value for value in values.split(",") if value]
 
 
-def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+def prose(text: str) -> str:
+    """A table's wrapped text as markdown: paragraphs unwrapped, list items and fences kept."""
+    blocks = []
+    for block in re.split(r"\n\s*\n", text.strip()) if text else ():
+        lines = [line.strip() for line in block.splitlines()]
+        blocks.append(("\n" if lines[0].startswith(("- ", "```")) else " ").join(lines))
+    return "\n\n".join(blocks)
 
 
 # --------------------------------------------------------------------------------------------
-# Jira (Acme Logistics)
+# Acme Logistics (Jira Cloud)
 # --------------------------------------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class JiraRow:
+    """One ACME ticket. `comps`, `labels` and `fix` (versions) are comma-separated; `moved`
+    is a due date change (when, who, old, new); `labelled` (when, who) added the `labels`."""
+
+    n: int
+    who: str  # assignee
+    created: str
+    summary: str
+    kind: str = "Story"
+    epic: int | None = None
+    comps: str = ""
+    labels: str = ""
+    fix: str = ""
+    due: str | None = None
+    priority: str = "Medium"
+    start: str | None = None
+    review: str | None = None
+    wait: str | None = None
+    done: str | None = None
+    resolution: str = "Done"
+    moved: tuple[str, str, str, str] | None = None
+    labelled: tuple[str, str] | None = None
+    updated: str | None = None  # when later than its last change (comments, edits)
+    mover: str | None = None  # who moves it, when not the assignee
+    blocks: tuple[int, ...] = ()
+    duplicates: int | None = None
+    malformed: bool = False
+
+
+J = JiraRow
+# Tables are laid out by hand, one ticket per row: the formatter would give each value a line.
+# fmt: off
 JIRA_PEOPLE = {
     "priya": ("Priya Shah", "priya.shah@northwind-ai.example"),
     "marcus": ("Marcus Chen", "marcus.chen@northwind-ai.example"),
@@ -96,16 +142,9 @@ JIRA_PEOPLE = {
     "dana": ("Dana Whitfield", "dana.whitfield@acme-logistics.example"),
 }
 JIRA_STATUSES = {  # name -> (status id, category key)
-    "To Do": ("10000", "new"),
-    "In Progress": ("3", "indeterminate"),
-    "In Review": ("10001", "indeterminate"),
-    "Waiting for Client": ("10002", "indeterminate"),
+    "To Do": ("10000", "new"), "In Progress": ("3", "indeterminate"),
+    "In Review": ("10001", "indeterminate"), "Waiting for Client": ("10002", "indeterminate"),
     "Done": ("10003", "done"),
-}
-JIRA_CATEGORIES = {
-    "new": (2, "blue-gray", "To Do"),
-    "indeterminate": (4, "yellow", "In Progress"),
-    "done": (3, "green", "Done"),
 }
 JIRA_RESOLUTIONS = {
     "Done": ("10000", "Work has been completed on this issue."),
@@ -113,1132 +152,391 @@ JIRA_RESOLUTIONS = {
     "Duplicate": ("10002", "The problem is a duplicate of an existing issue."),
 }
 JIRA_PRIORITIES = {"High": "2", "Medium": "3", "Low": "4"}
-JIRA_VERSIONS = {
-    "0.9 Staging": ("10101", "2026-04-24", "Model service running in Acme staging"),
-    "1.0 GA": ("10102", "2026-05-22", "Production rollout to the Dallas claims desk"),
+JIRA_TYPES = {  # name -> (id, hierarchy level, avatar id)
+    "Epic": ("10000", 1, 10300), "Story": ("10001", 0, 10301), "Task": ("10002", 0, 10302),
+}
+JIRA_VERSIONS = {  # name -> fix version (id, release date, description)
+    name: JIRA.fix_version(version_id, name, description, release)
+    for name, version_id, release, description in (
+        ("0.9 Staging", "10101", "2026-04-24", "Model service running in Acme staging"),
+        ("1.0 GA", "10102", "2026-05-22", "Production rollout to the Dallas claims desk"),
+    )
 }
 JIRA_COMPONENTS = {
-    "Discovery": "10200",
-    "Data Platform": "10201",
-    "ML": "10202",
-    "MLOps": "10203",
-    "Triage UI": "10204",
+    name: JIRA.component(component_id, name)
+    for name, component_id in (
+        ("Discovery", "10200"), ("Data Platform", "10201"), ("ML", "10202"), ("MLOps", "10203"),
+        ("Triage UI", "10204"),
+    )
 }
-LINK_TYPES = {
-    "Blocks": {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
-    "Duplicate": {
-        "id": "10002",
-        "name": "Duplicate",
-        "inward": "is duplicated by",
-        "outward": "duplicates",
-    },
+JIRA_LINK_TYPES = {
+    "Blocks": JIRA.link_type("10000", "Blocks", "is blocked by", "blocks"),
+    "Duplicate": JIRA.link_type("10002", "Duplicate", "is duplicated by", "duplicates"),
 }
-PROJECT = {"id": "10010", "key": "ACME", "name": "Acme Logistics - Claims Triage AI"}
+PROJECT = JIRA.project("10010", "ACME", "Acme Logistics - Claims Triage AI", avatar_id=10411)
+
+ACME = [
+    # Epics, opened at kickoff (Mon 2026-01-05).
+    J(1, "priya", "01-05 09:10", "Discovery & success metrics", "Epic",
+      start="01-05 10:00", done="01-15 17:05"),
+    J(2, "priya", "01-05 09:12", "Data access & target architecture", "Epic",
+      start="01-12 09:00", done="01-28 17:20"),
+    J(3, "marcus", "01-05 09:14", "Claims data pipeline", "Epic",
+      start="01-26 09:00", done="02-20 16:40"),
+    J(4, "marcus", "01-05 09:15", "Feature store", "Epic", start="02-16 09:00"),
+    J(5, "elena", "01-05 09:17", "Baseline claims-triage model", "Epic", start="02-23 09:30"),
+    J(6, "aisha", "01-05 09:18", "Evaluation harness & model card", "Epic", start="03-02 10:00"),
+    J(7, "tomas", "01-05 09:20", "Staging deployment", "Epic", start="02-23 09:00"),
+    J(8, "tomas", "01-05 09:21", "Production rollout", "Epic"),
+    J(9, "priya", "01-05 09:23", "Pilot validation & handoff", "Epic"),
+    # 1.1 Discovery complete (planned 2026-01-16): done 01-15, on time.
+    J(10, "priya", "01-05 10:30", "Run discovery workshops with Acme claims operations",
+      epic=1, comps="Discovery", due="01-09", start="01-06 09:00", done="01-09 16:10"),
+    J(11, "aisha", "01-05 10:41", "Map current claims triage process and volumes",
+      epic=1, comps="Discovery", due="01-14", start="01-07 13:00", done="01-13 15:25"),
+    J(12, "priya", "01-05 10:55", "Define success metrics and acceptance thresholds",
+      epic=1, comps="Discovery", due="01-16", priority="High",
+      start="01-12 09:00", review="01-14 16:00", done="01-15 16:50"),
+    J(13, "priya", "01-06 08:45", "Set up RAID log and weekly steering cadence",
+      epic=1, comps="Discovery", due="01-16", start="01-06 09:00", done="01-12 11:30"),
+    # 1.2 Data access plan and architecture (planned 2026-01-23): done 01-28, late.
+    J(14, "marcus", "01-06 09:30",
+      "Inventory source systems: claims warehouse, TMS, carrier invoices",
+      epic=2, comps="Data Platform", due="01-16", start="01-12 09:15", done="01-16 14:05"),
+    J(15, "tomas", "01-06 09:42", "Target architecture: lakehouse, feature store, model serving",
+      epic=2, comps="MLOps", due="01-21",
+      start="01-13 10:00", review="01-20 15:00", done="01-22 11:40"),
+    J(16, "dana", "01-06 10:05", "Acme grants read access to the claims warehouse replica",
+      epic=2, comps="Data Platform", labels="client-dependency", due="01-23", priority="High",
+      mover="marcus", start="01-14 09:00", wait="01-16 10:30", done="01-28 15:10"),
+    J(17, "tomas", "01-07 14:20", "Security questionnaire for Acme InfoSec",
+      epic=2, comps="MLOps", due="01-23", start="01-19 09:00", done="01-27 16:45"),
+    # 2.1 Claims data pipeline (planned 2026-02-13): done 02-20, a week late.
+    J(18, "marcus", "01-07 09:10", "Airbyte connector for the claims warehouse",
+      epic=3, comps="Data Platform", due="02-03",
+      start="01-28 16:00", review="02-03 11:00", done="02-04 10:20"),
+    J(19, "marcus", "01-07 09:18", "Ingest carrier invoice CSV drops from SFTP",
+      epic=3, comps="Data Platform", due="02-10", start="02-04 11:00", done="02-11 15:30"),
+    J(20, "aisha", "01-07 09:25", "Data profiling report: claims 2021-2025",
+      epic=3, comps="Data Platform", due="02-06", start="01-29 09:00", done="02-06 14:55"),
+    J(21, "aisha", "01-07 09:31", "Data quality checks with Great Expectations",
+      epic=3, comps="Data Platform", due="02-12", moved=("02-11 10:00", "aisha", "02-10", "02-12"),
+      start="02-09 09:00", review="02-16 17:00", done="02-18 12:10"),
+    J(22, "marcus", "01-07 09:40", "Deduplicate claims across TMS and warehouse",
+      epic=3, comps="Data Platform", due="02-13", priority="High",
+      moved=("02-12 17:30", "marcus", "02-11", "02-13"), start="02-10 09:00", done="02-20 16:05"),
+    J(23, "marcus", "01-07 09:52", "Ingest legacy AS/400 claims archive (pre-2019)",
+      epic=3, comps="Data Platform", done="02-09 11:15", resolution="Won't Do"),
+    J(24, "tomas", "01-08 10:10", "Hash claimant identifiers in the bronze layer",
+      epic=3, comps="Data Platform", due="02-11", start="02-05 09:00", done="02-10 13:35"),
+    # 2.2 Feature store populated (planned 2026-03-06): at risk.
+    J(25, "marcus", "01-08 10:25", "Feast feature repo and claim-level entity schema",
+      epic=4, comps="Data Platform", due="02-20", start="02-16 09:00", done="02-20 15:45"),
+    J(26, "marcus", "01-08 10:31", "Claim history features: prior claims per shipper and lane",
+      epic=4, comps="Data Platform", due="02-27", start="02-20 16:00", done="02-27 14:20"),
+    J(27, "elena", "01-08 10:38", "Text features from adjuster notes (TF-IDF baseline)",
+      epic=4, comps="ML", due="03-04",
+      start="02-23 09:00", review="03-03 16:30", done="03-04 11:05"),
+    J(28, "aisha", "01-08 10:44", "Point-in-time correctness tests for training sets",
+      epic=4, comps="Data Platform", due="03-06", priority="High",
+      moved=("03-03 09:40", "aisha", "03-04", "03-06"), start="02-27 09:00", updated="03-09 17:10"),
+    J(29, "marcus", "01-08 10:50", "Feature freshness SLA and nightly backfill job",
+      epic=4, comps="Data Platform", due="03-11", start="03-02 09:00", review="03-09 15:20"),
+    # Added after the 2026-01-09 baseline without a change order: scope creep.
+    J(30, "marcus", "02-10 14:05", "Carrier-level aggregates requested at steering committee",
+      epic=4, comps="Data Platform", due="03-12", start="03-04 10:00", updated="03-09 16:35"),
+    J(31, "marcus", "02-12 11:20", "Backfill 2019-2020 claims into the feature store",
+      epic=4, comps="Data Platform", due="03-12"),
+    # 3.1 Baseline model trained (planned 2026-03-20): delayed.
+    J(32, "elena", "01-08 11:02", "Time-based train/validation/test split",
+      epic=5, comps="ML", due="03-04", start="02-26 09:00", done="03-03 15:50"),
+    J(33, "elena", "01-08 11:09", "LightGBM baseline for claim routing",
+      epic=5, comps="ML", due="03-20", priority="High", start="03-04 09:00", updated="03-09 18:02"),
+    J(34, "elena", "01-08 11:15", "Hyperparameter sweep on SageMaker",
+      epic=5, comps="ML,MLOps", due="03-27", moved=("03-05 10:15", "elena", "03-13", "03-27")),
+    J(35, "elena", "01-08 11:21", "Calibrate probabilities and pick the operating threshold",
+      epic=5, comps="ML", due="03-31", moved=("03-05 10:17", "elena", "03-18", "03-31")),
+    J(36, "elena", "02-17 09:35", "Spanish-language adjuster notes in text features (CO-002)",
+      epic=5, comps="ML", due="03-27", labels="change-order", labelled=("02-18 11:00", "priya")),
+    J(37, "aisha", "01-08 11:30", "Error analysis session with claims SMEs",
+      epic=5, comps="ML", due="03-31"),
+    # 3.2 Evaluation harness and model card (label eval-harness, planned 2026-04-10).
+    J(38, "aisha", "01-08 13:10", "Offline eval harness: precision@k and cost-weighted recall",
+      epic=6, comps="ML", labels="eval-harness", due="03-27",
+      start="03-02 10:00", updated="03-09 11:48"),
+    J(39, "aisha", "01-08 13:16", "Golden test set from 500 adjuster-reviewed claims",
+      epic=6, comps="ML", labels="eval-harness", due="04-03"),
+    J(40, "elena", "01-08 13:22", "Fairness and segment analysis by carrier and region",
+      epic=6, comps="ML", labels="eval-harness", due="04-08"),
+    J(41, "priya", "01-08 13:29", "Model card for Acme review",
+      epic=6, comps="ML", labels="eval-harness,docs", due="04-10"),
+    # 4.1 Model deployed to staging (planned 2026-04-24): blocked by ACME-42.
+    J(42, "dana", "01-08 14:02", "IT grants API access to the claims warehouse",
+      epic=7, comps="MLOps", labels="client-dependency", due="03-06", priority="High",
+      moved=("02-26 13:20", "tomas", "02-27", "03-06"), blocks=(44, 45),
+      mover="tomas", start="02-23 09:05", wait="03-02 09:30", updated="03-09 15:45"),
+    J(43, "tomas", "01-08 14:10", "Containerise the model service (FastAPI + ONNX Runtime)",
+      epic=7, comps="MLOps", fix="0.9 Staging", due="04-10",
+      start="03-02 11:00", updated="03-06 17:25"),
+    J(44, "tomas", "01-08 14:16", "Terraform the staging environment in Acme's AWS account",
+      epic=7, comps="MLOps", fix="0.9 Staging", due="04-17"),
+    J(45, "tomas", "01-08 14:21", "Staging integration test against the live claims feed",
+      epic=7, comps="MLOps", fix="0.9 Staging", due="04-24"),
+    J(46, "tomas", "01-08 14:27", "CI/CD with model-registry promotion gates",
+      epic=7, comps="MLOps", fix="0.9 Staging", due="04-17"),
+    # 4.2 Production rollout (fix version "1.0 GA", planned 2026-05-22): planned, no dates.
+    J(47, "tomas", "01-08 15:02", "SSO for the triage UI via Acme Okta (SAML)",
+      epic=8, comps="Triage UI", fix="1.0 GA"),
+    J(48, "elena", "01-08 15:08", "Drift monitoring: feature and prediction drift alerts",
+      epic=8, comps="MLOps", fix="1.0 GA"),
+    J(49, "tomas", "01-08 15:13", "Production runbook and on-call rota",
+      epic=8, comps="MLOps", fix="1.0 GA"),
+    J(50, "priya", "01-08 15:20", "Shadow-mode rollout plan for the Dallas claims desk",
+      epic=8, fix="1.0 GA"),
+    # Malformed on purpose (no fields.status); skipped and counted by the export source.
+    J(51, "elena", "01-08 15:31", "Feature importance report for claims SMEs",
+      epic=5, comps="ML", malformed=True),
+    # Housekeeping outside any milestone.
+    J(52, "marcus", "02-05 10:20", "Pipeline failure alerts to #nw-acme-eng", "Task",
+      comps="Data Platform", start="02-05 10:30", done="02-06 09:40"),
+    J(53, "aisha", "01-20 11:05", "Dedupe claims between systems",
+      epic=3, comps="Data Platform", duplicates=22, done="01-20 11:30", resolution="Duplicate"),
+]
+ACME_TEXT = {  # descriptions, in markdown (rendered as Jira's ADF)
+    1: """Workshops, current-state process map, agreed success metrics for the claims-triage
+        pilot.""",
+    10: """Three 90-minute sessions (Dallas claims desk, carrier relations, finance). Notes in
+        Confluence NW-ACME/Discovery.
+
+        - Capture triage decision points and hand-offs
+        - Collect 20 example claims per outcome class
+        - Agree who signs off the success metrics""",
+    11: """BPMN of intake -> adjuster queue -> settlement. Volumes from the 2025 claims export:
+        ~11.8k claims/month, 23% manual re-routing.""",
+    12: """Primary: routing precision@top-1 >= 0.85 on the held-out quarter. Secondary: median
+        time-to-first-touch down 30%. Guardrail: no carrier segment below 0.75 recall.""",
+    14: """Claims warehouse is SQL Server 2019 behind the Acme VPN; TMS is MercuryGate (REST,
+        rate-limited to 5 rps); carrier invoices land as CSV on SFTP nightly.""",
+    15: """S3 + Delta on Acme's AWS account (us-east-2), Feast on Redis for online features,
+        SageMaker endpoints behind API Gateway. ADR-003 records why not Databricks
+        (procurement lead time).""",
+    16: """Read-only login on the reporting replica (CLMDW-RPT02) for the Northwind service
+        account. Acme ticket RITM0039912.""",
+    17: "SIG Lite, 212 questions. Data residency answers copied from ADR-003.",
+    18: """Incremental sync on `LastModifiedUtc`; CDC not available on the replica.
+
+        ```sql
+        SELECT * FROM dbo.Claims WHERE LastModifiedUtc > ?
+        ```""",
+    19: """Nightly 02:00 CT drop, 14 carriers, 3 different column layouts. Schema registry
+        entry per carrier.""",
+    20: """ydata-profiling over 684k claims. Findings: 9.4% null `damage_code`, adjuster notes
+        free text in EN/ES, duplicate claim ids across TMS merges.""",
+    21: """Expectation suites for bronze -> silver: claim amount > 0, valid carrier SCAC,
+        settlement date after incident date.""",
+    22: """Fuzzy match on (BOL, shipper, incident date +/- 2 days). 3.1% of claims were
+        double-counted in the 2024 data; the profiling estimate was 0.8%.""",
+    23: """Dropped at steering 2026-02-09: pre-2019 claims use the retired damage taxonomy and
+        would not be used for training.""",
+    24: """HMAC-SHA256 with a key in AWS Secrets Manager; salt rotation documented in the
+        runbook.""",
+    28: """Leakage found: `settled_amount` joined without an event-time filter. Rewriting the
+        join with `get_historical_features` and adding a test per feature view.""",
+    29: "Airflow DAG `feast_materialize_claims`, alert if online store lags > 6 h.",
+    30: """Rolling 90-day claim rate and average settlement per carrier (SCAC). Requested by
+        Acme's VP Claims at the 2026-02-09 steering; not in the SOW.""",
+    31: """Follows from dropping the AS/400 archive (ACME-23): Acme asked for the 2019-2020
+        warehouse data instead.""",
+    32: "Train 2021-01..2024-12, validate 2025-01..06, test 2025-07..12.",
+    33: """Multiclass (7 queues). First run on the leaky features scored 0.93 precision@1,
+        which is why ACME-28 exists.""",
+    35: """Isotonic calibration per queue; threshold chosen with the cost matrix from
+        ACME-12.""",
+    36: """Change order CO-002 signed 2026-02-18: 31% of notes are Spanish. Multilingual
+        sentence embeddings instead of EN-only TF-IDF.""",
+    38: """pytest-style suites over frozen parquet snapshots; results pushed to MLflow. Runs in
+        CI on every model PR.""",
+    42: """The staging model service needs a service account with read access to the claims
+        API (`/claims/v2/open`) and write access to the triage suggestion table. Requested
+        via Acme ServiceNow RITM0041877 on 2026-02-23.
+
+        2026-03-02: Acme IT says the request is waiting for CAB approval; chased Dana on
+        2026-03-05 and 2026-03-09.""",
+    44: """VPC peering to the claims API subnet; needs the service account from ACME-42 before
+        `terraform apply` can pass the connectivity check.""",
+    48: "Evidently reports nightly; PSI > 0.2 on any top-20 feature pages the on-call.",
+}
+# fmt: on
 
 
-def jira_user(who: str) -> dict[str, Any]:
+class AcmeTicket:
+    """A row and what its moves imply: changelog, status and the dates Jira derives."""
+
+    def __init__(self, row: JiraRow) -> None:
+        self.row, self.key, self.id = row, f"ACME-{row.n}", str(10100 + row.n)
+        self.changes: list[tuple[str, str, list[JSON]]] = []  # (when, author, items)
+        self.status = "To Do"
+        moves = zip(
+            (row.start, row.review, row.wait, row.done),
+            ("In Progress", "In Review", "Waiting for Client", "Done"),
+            strict=True,
+        )
+        for when, status in moves:
+            if when:
+                ids = JIRA_STATUSES[self.status][0], JIRA_STATUSES[status][0]
+                items = [wire.jira_change("status", self.status, status, ids=ids)]
+                if status == "Done":
+                    resolved = None, JIRA_RESOLUTIONS[row.resolution][0]
+                    items.append(wire.jira_change("resolution", None, row.resolution, ids=resolved))
+                self.changes.append((when, row.mover or row.who, items))
+                self.status = status
+        if row.moved:
+            when, who, old, new = row.moved
+            old, new = f"{YEAR}-{old}", f"{YEAR}-{new}"
+            item = wire.jira_change(
+                "duedate", f"{old} 00:00:00.0", f"{new} 00:00:00.0", ids=(old, new)
+            )
+            self.changes.append((when, who, [item]))
+        if row.labelled:
+            item = wire.jira_change("labels", "", " ".join(_split(row.labels)), ids=(None, None))
+            self.changes.append((*row.labelled, [item]))
+        self.changes.sort(key=lambda change: change[0])
+        status_moves = [when for when, _, items in self.changes if items[0]["field"] == "status"]
+        self.category_changed = status_moves[-1] if status_moves else row.created
+        self.updated = row.updated or max([row.created] + [when for when, _, _ in self.changes])
+
+    def time(self, when: str, what: str) -> str:
+        return wire.jira_timestamp(_moment(when, ACME_TZ, self.key + what))
+
+    def ref(self) -> JSON:
+        type_id, level, avatar_id = JIRA_TYPES[self.row.kind]
+        fields = {
+            "summary": self.row.summary,
+            "status": jira_status(self.status),
+            "priority": JIRA.priority(JIRA_PRIORITIES[self.row.priority], self.row.priority),
+            "issuetype": JIRA.issuetype(type_id, self.row.kind, avatar_id, level),
+        }
+        return JIRA.issue_ref(self.id, self.key, fields)
+
+
+def jira_status(name: str) -> JSON:
+    status_id, category = JIRA_STATUSES[name]
+    return JIRA.status(status_id, name, category)
+
+
+def jira_resolution(name: str) -> JSON:
+    resolution_id, description = JIRA_RESOLUTIONS[name]
+    return JIRA.resolution(resolution_id, name, description)
+
+
+def jira_user(who: str) -> JSON:
     name, email = JIRA_PEOPLE[who]
-    account = f"712020:{_uuid('jira-user:' + who)}"
     initials = "".join(part[0] for part in name.split()).upper()
     avatar = (
         "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/"
         f"initials/{initials}-{_digest(who) % 6}.png"
     )
-    return {
-        "self": f"{API}/user?accountId={account.replace(':', '%3A')}",
-        "accountId": account,
-        "emailAddress": email,
-        "avatarUrls": {
-            size: f"{avatar}?size={size.split('x')[0]}&s={size.split('x')[0]}"
-            for size in ("48x48", "24x24", "16x16", "32x32")
-        },
-        "displayName": name,
-        "active": True,
-        "timeZone": "America/Chicago",
-        "accountType": "atlassian",
-    }
+    return JIRA.user(f"712020:{_uuid('jira-user:' + who)}", name, email, avatar, "America/Chicago")
 
 
-def jira_status(name: str) -> dict[str, Any]:
-    status_id, category = JIRA_STATUSES[name]
-    cat_id, colour, cat_name = JIRA_CATEGORIES[category]
-    icon = {"new": "open", "indeterminate": "inprogress", "done": "closed"}[category]
-    return {
-        "self": f"{API}/status/{status_id}",
-        "description": "",
-        "iconUrl": f"{JIRA_SITE}/images/icons/statuses/{icon}.png",
-        "name": name,
-        "id": status_id,
-        "statusCategory": {
-            "self": f"{API}/statuscategory/{cat_id}",
-            "id": cat_id,
-            "key": category,
-            "colorName": colour,
-            "name": cat_name,
-        },
-    }
-
-
-def jira_priority(name: str) -> dict[str, Any]:
-    pid = JIRA_PRIORITIES[name]
-    return {
-        "self": f"{API}/priority/{pid}",
-        "iconUrl": f"{JIRA_SITE}/images/icons/priorities/{name.lower()}.svg",
-        "name": name,
-        "id": pid,
-    }
-
-
-def jira_issuetype(name: str) -> dict[str, Any]:
-    tid = {"Epic": "10000", "Story": "10001", "Task": "10002"}[name]
-    return {
-        "self": f"{API}/issuetype/{tid}",
-        "id": tid,
-        "name": name,
-        "subtask": False,
-        "hierarchyLevel": 1 if name == "Epic" else 0,
-        "iconUrl": f"{API}/universal_avatar/view/type/issuetype/avatar/{10300 + int(tid[-1])}"
-        "?size=medium",
-    }
-
-
-def adf(blocks: list[Any]) -> dict[str, Any] | None:
-    """ADF document from paragraphs (str), bullet lists (list) and code blocks (('code', s))."""
-    if not blocks:
-        return None
-    content: list[dict[str, Any]] = []
-    for block in blocks:
-        if isinstance(block, str):
-            content.append({"type": "paragraph", "content": _inline(block)})
-        elif isinstance(block, tuple):
-            content.append(
-                {
-                    "type": "codeBlock",
-                    "attrs": {"language": block[1]},
-                    "content": [{"type": "text", "text": block[2]}],
-                }
-            )
-        else:
-            content.append(
-                {
-                    "type": "bulletList",
-                    "content": [
-                        {
-                            "type": "listItem",
-                            "content": [{"type": "paragraph", "content": _inline(item)}],
-                        }
-                        for item in block
-                    ],
-                }
-            )
-    return {"type": "doc", "version": 1, "content": content}
-
-
-def _inline(text: str) -> list[dict[str, Any]]:
-    """Text nodes; `backticks` become code marks."""
-    out: list[dict[str, Any]] = []
-    for index, part in enumerate(re.split(r"`([^`]+)`", text)):
-        if not part:
-            continue
-        node: dict[str, Any] = {"type": "text", "text": part}
-        if index % 2:
-            node["marks"] = [{"type": "code"}]
-        out.append(node)
-    return out
-
-
-class JiraIssue:
-    """One ACME issue as the demo story needs it; `to_json` renders Jira's wire format."""
-
-    def __init__(
-        self,
-        n: int,
-        summary: str,
-        who: str | None,
-        created: str,
-        *,
-        kind: str = "Story",
-        epic: int | None = None,
-        start: str | None = None,
-        review: str | None = None,
-        waiting: str | None = None,
-        done: str | None = None,
-        resolution: str = "Done",
-        due: str | None = None,
-        labels: tuple[str, ...] = (),
-        fix: tuple[str, ...] = (),
-        comps: tuple[str, ...] = (),
-        desc: list[Any] | None = None,
-        blocks: tuple[int, ...] = (),
-        duplicates: int | None = None,
-        extra: tuple[tuple[str, str, dict[str, Any]], ...] = (),
-        updated: str | None = None,
-        reporter: str = "priya",
-        mover: str | None = None,
-        priority: str = "Medium",
-        malformed: bool = False,
-    ) -> None:
-        self.n = n
-        self.key = f"ACME-{n}"
-        self.id = str(10100 + n)
-        self.summary = summary
-        self.who = who
-        self.created = created
-        self.kind = kind
-        self.epic = epic
-        self.due = due
-        self.labels = labels
-        self.fix = fix
-        self.comps = comps
-        self.desc = desc or []
-        self.blocks = blocks
-        self.duplicates = duplicates
-        self.reporter = reporter
-        self.priority = priority
-        self.malformed = malformed
-        self.resolution = resolution if done else None
-        mover = mover or who or reporter
-        # (when, author, items)
-        self.changes: list[tuple[str, str, list[dict[str, Any]]]] = []
-        current = "To Do"
-        for when, target in (
-            (start, "In Progress"),
-            (review, "In Review"),
-            (waiting, "Waiting for Client"),
-            (done, "Done"),
-        ):
-            if when is None:
-                continue
-            items = [self._status_item(current, target)]
-            if target == "Done":
-                res_id = JIRA_RESOLUTIONS[resolution][0]
-                items.append(
-                    {
-                        "field": "resolution",
-                        "fieldtype": "jira",
-                        "fieldId": "resolution",
-                        "from": None,
-                        "fromString": None,
-                        "to": res_id,
-                        "toString": resolution,
-                    }
-                )
-            self.changes.append((when, mover, items))
-            current = target
-        for when, author, item in extra:
-            self.changes.append((when, author, [item]))
-        self.changes.sort(key=lambda change: change[0])
-        self.status = current
-        self.done = done
-        category_moves = [
-            when for when, _, items in self.changes if any(i["field"] == "status" for i in items)
-        ]
-        self.category_changed = category_moves[-1] if category_moves else created
-        self.updated = updated or max([created] + [when for when, _, _ in self.changes])
-
-    @staticmethod
-    def _status_item(old: str, new: str) -> dict[str, Any]:
-        return {
-            "field": "status",
-            "fieldtype": "jira",
-            "fieldId": "status",
-            "from": JIRA_STATUSES[old][0],
-            "fromString": old,
-            "to": JIRA_STATUSES[new][0],
-            "toString": new,
-        }
-
-    def ref(self) -> dict[str, Any]:
-        """The short form Jira embeds for a linked or parent issue."""
-        return {
-            "id": self.id,
-            "key": self.key,
-            "self": f"{API}/issue/{self.id}",
-            "fields": {
-                "summary": self.summary,
-                "status": jira_status(self.status),
-                "priority": jira_priority(self.priority),
-                "issuetype": jira_issuetype(self.kind),
-            },
-        }
-
-    def to_json(
-        self,
-        issues: dict[int, JiraIssue],
-        links: list[dict[str, Any]],
-        history_ids: dict[tuple[str, str], str],
-    ) -> dict[str, Any]:
-        t = self.key
-        fields: dict[str, Any] = {
-            "summary": self.summary,
-            "status": jira_status(self.status),
-            "resolution": None,
-            "resolutiondate": None,
-            "statuscategorychangedate": jira_time(self.category_changed, t + "scc"),
-            "created": jira_time(self.created, t + "created"),
-            "updated": jira_time(self.updated, t + "updated"),
-            "duedate": self.due,
-            "labels": list(self.labels),
-            "fixVersions": [
-                {
-                    "self": f"{API}/version/{JIRA_VERSIONS[v][0]}",
-                    "id": JIRA_VERSIONS[v][0],
-                    "description": JIRA_VERSIONS[v][2],
-                    "name": v,
-                    "archived": False,
-                    "released": False,
-                    "releaseDate": JIRA_VERSIONS[v][1],
-                }
-                for v in self.fix
-            ],
-            "components": [
-                {
-                    "self": f"{API}/component/{JIRA_COMPONENTS[c]}",
-                    "id": JIRA_COMPONENTS[c],
-                    "name": c,
-                }
-                for c in self.comps
-            ],
-            "issuelinks": links,
-            "assignee": jira_user(self.who) if self.who else None,
-            "description": adf(self.desc),
-            "project": {
-                "self": f"{API}/project/{PROJECT['id']}",
-                "id": PROJECT["id"],
-                "key": PROJECT["key"],
-                "name": PROJECT["name"],
-                "projectTypeKey": "software",
-                "simplified": False,
-                "avatarUrls": {
-                    size: f"{API}/universal_avatar/view/type/project/avatar/10411?size={label}"
-                    for size, label in (
-                        ("48x48", "large"),
-                        ("24x24", "small"),
-                        ("16x16", "xsmall"),
-                        ("32x32", "medium"),
-                    )
-                },
-            },
-        }
-        if self.epic is not None:
-            fields["parent"] = issues[self.epic].ref()
-        if self.resolution:
-            res_id, res_desc = JIRA_RESOLUTIONS[self.resolution]
-            fields["resolution"] = {
-                "self": f"{API}/resolution/{res_id}",
-                "id": res_id,
-                "description": res_desc,
-                "name": self.resolution,
-            }
-            assert self.done is not None
-            fields["resolutiondate"] = jira_time(self.done, t + "resolved")
-        if self.malformed:
-            del fields["status"]  # hidden by a field configuration: unusable for the rules
-        histories = [
-            {
-                "id": history_ids[(t, when)],
-                "author": jira_user(author),
-                "created": jira_time(when, t + "history"),
-                "items": items,
-            }
-            for when, author, items in self.changes
-        ]
-        return {
-            "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
-            "id": self.id,
-            "self": f"{API}/issue/{self.id}",
-            "key": self.key,
-            "changelog": {
-                "startAt": 0,
-                "maxResults": len(histories),
-                "total": len(histories),
-                "histories": histories,
-            },
-            "fields": fields,
-        }
-
-
-def due_change(when: str, who: str, old: str, new: str) -> tuple[str, str, dict[str, Any]]:
-    return (
-        when,
-        who,
-        {
-            "field": "duedate",
-            "fieldtype": "jira",
-            "fieldId": "duedate",
-            "from": old,
-            "fromString": f"{old} 00:00:00.0",
-            "to": new,
-            "toString": f"{new} 00:00:00.0",
-        },
-    )
-
-
-def label_change(when: str, who: str, old: str, new: str) -> tuple[str, str, dict[str, Any]]:
-    return (
-        when,
-        who,
-        {
-            "field": "labels",
-            "fieldtype": "jira",
-            "fieldId": "labels",
-            "from": None,
-            "fromString": old,
-            "to": None,
-            "toString": new,
-        },
-    )
-
-
-def acme_issues() -> list[JiraIssue]:
-    J = JiraIssue
+def acme_pages() -> list[JSON]:
+    tickets = {row.n: AcmeTicket(row) for row in ACME}
+    links: dict[int, list[JSON]] = {n: [] for n in tickets}
+    link_ids = (str(n) for n in range(10230, 10300))
+    for source in tickets.values():  # source <outward> target
+        pairs = [("Blocks", n) for n in source.row.blocks]
+        pairs += [("Duplicate", source.row.duplicates)] if source.row.duplicates else []
+        for kind, target in pairs:
+            link_id, link_type = next(link_ids), JIRA_LINK_TYPES[kind]
+            outward = JIRA.issue_link(link_id, link_type, outward=tickets[target].ref())
+            links[source.row.n].append(outward)
+            links[target].append(JIRA.issue_link(link_id, link_type, inward=source.ref()))
+    moments = {(t.key, when) for t in tickets.values() for when, _, _ in t.changes}
+    ordered = sorted(moments, key=lambda moment: (moment[1], moment[0]))  # by time, then key
+    history_ids = {moment: str(20500 + index) for index, moment in enumerate(ordered)}
+    issues = [acme_issue(t, tickets, links[t.row.n], history_ids) for t in tickets.values()]
+    pages = [issues[i : i + JIRA_PAGE_SIZE] for i in range(0, len(issues), JIRA_PAGE_SIZE)]
     return [
-        # Epics, opened at kickoff (Mon 2026-01-05).
-        J(
-            1,
-            "Discovery & success metrics",
-            "priya",
-            "2026-01-05 09:10",
-            kind="Epic",
-            start="2026-01-05 10:00",
-            done="2026-01-15 17:05",
-            desc=[
-                (
-                    "Workshops, current-state process map, agreed success metrics for the "
-                    "claims-triage pilot."
-                )
-            ],
-        ),
-        J(
-            2,
-            "Data access & target architecture",
-            "priya",
-            "2026-01-05 09:12",
-            kind="Epic",
-            start="2026-01-12 09:00",
-            done="2026-01-28 17:20",
-        ),
-        J(
-            3,
-            "Claims data pipeline",
-            "marcus",
-            "2026-01-05 09:14",
-            kind="Epic",
-            start="2026-01-26 09:00",
-            done="2026-02-20 16:40",
-        ),
-        J(4, "Feature store", "marcus", "2026-01-05 09:15", kind="Epic", start="2026-02-16 09:00"),
-        J(
-            5,
-            "Baseline claims-triage model",
-            "elena",
-            "2026-01-05 09:17",
-            kind="Epic",
-            start="2026-02-23 09:30",
-        ),
-        J(
-            6,
-            "Evaluation harness & model card",
-            "aisha",
-            "2026-01-05 09:18",
-            kind="Epic",
-            start="2026-03-02 10:00",
-        ),
-        J(
-            7,
-            "Staging deployment",
-            "tomas",
-            "2026-01-05 09:20",
-            kind="Epic",
-            start="2026-02-23 09:00",
-        ),
-        J(8, "Production rollout", "tomas", "2026-01-05 09:21", kind="Epic"),
-        J(9, "Pilot validation & handoff", "priya", "2026-01-05 09:23", kind="Epic"),
-        # 1.1 Discovery complete (planned 2026-01-16): done 01-15, on time.
-        J(
-            10,
-            "Run discovery workshops with Acme claims operations",
-            "priya",
-            "2026-01-05 10:30",
-            epic=1,
-            comps=("Discovery",),
-            due="2026-01-09",
-            start="2026-01-06 09:00",
-            done="2026-01-09 16:10",
-            desc=[
-                (
-                    "Three 90-minute sessions (Dallas claims desk, carrier relations, finance). "
-                    "Notes in Confluence NW-ACME/Discovery."
-                ),
-                [
-                    "Capture triage decision points and hand-offs",
-                    "Collect 20 example claims per outcome class",
-                    "Agree who signs off the success metrics",
-                ],
-            ],
-        ),
-        J(
-            11,
-            "Map current claims triage process and volumes",
-            "aisha",
-            "2026-01-05 10:41",
-            epic=1,
-            comps=("Discovery",),
-            due="2026-01-14",
-            start="2026-01-07 13:00",
-            done="2026-01-13 15:25",
-            desc=[
-                (
-                    "BPMN of intake -> adjuster queue -> settlement. Volumes from the 2025 "
-                    "claims export: ~11.8k claims/month, 23% manual re-routing."
-                )
-            ],
-        ),
-        J(
-            12,
-            "Define success metrics and acceptance thresholds",
-            "priya",
-            "2026-01-05 10:55",
-            epic=1,
-            comps=("Discovery",),
-            due="2026-01-16",
-            priority="High",
-            start="2026-01-12 09:00",
-            review="2026-01-14 16:00",
-            done="2026-01-15 16:50",
-            desc=[
-                (
-                    "Primary: routing precision@top-1 >= 0.85 on the held-out quarter. "
-                    "Secondary: median time-to-first-touch down 30%. Guardrail: no carrier "
-                    "segment below 0.75 recall."
-                )
-            ],
-        ),
-        J(
-            13,
-            "Set up RAID log and weekly steering cadence",
-            "priya",
-            "2026-01-06 08:45",
-            epic=1,
-            comps=("Discovery",),
-            due="2026-01-16",
-            start="2026-01-06 09:00",
-            done="2026-01-12 11:30",
-        ),
-        # 1.2 Data access plan and architecture (planned 2026-01-23): done 01-28, late.
-        J(
-            14,
-            "Inventory source systems: claims warehouse, TMS, carrier invoices",
-            "marcus",
-            "2026-01-06 09:30",
-            epic=2,
-            comps=("Data Platform",),
-            due="2026-01-16",
-            start="2026-01-12 09:15",
-            done="2026-01-16 14:05",
-            desc=[
-                (
-                    "Claims warehouse is SQL Server 2019 behind the Acme VPN; TMS is "
-                    "MercuryGate (REST, rate-limited to 5 rps); carrier invoices land as CSV "
-                    "on SFTP nightly."
-                )
-            ],
-        ),
-        J(
-            15,
-            "Target architecture: lakehouse, feature store, model serving",
-            "tomas",
-            "2026-01-06 09:42",
-            epic=2,
-            comps=("MLOps",),
-            due="2026-01-21",
-            start="2026-01-13 10:00",
-            review="2026-01-20 15:00",
-            done="2026-01-22 11:40",
-            desc=[
-                (
-                    "S3 + Delta on Acme's AWS account (us-east-2), Feast on Redis for online "
-                    "features, SageMaker endpoints behind API Gateway. ADR-003 records why not "
-                    "Databricks (procurement lead time)."
-                )
-            ],
-        ),
-        J(
-            16,
-            "Acme grants read access to the claims warehouse replica",
-            "dana",
-            "2026-01-06 10:05",
-            epic=2,
-            labels=("client-dependency",),
-            due="2026-01-23",
-            comps=("Data Platform",),
-            mover="marcus",
-            priority="High",
-            start="2026-01-14 09:00",
-            waiting="2026-01-16 10:30",
-            done="2026-01-28 15:10",
-            desc=[
-                (
-                    "Read-only login on the reporting replica (CLMDW-RPT02) for the Northwind "
-                    "service account. Acme ticket RITM0039912."
-                )
-            ],
-        ),
-        J(
-            17,
-            "Security questionnaire for Acme InfoSec",
-            "tomas",
-            "2026-01-07 14:20",
-            epic=2,
-            comps=("MLOps",),
-            due="2026-01-23",
-            start="2026-01-19 09:00",
-            done="2026-01-27 16:45",
-            desc=["SIG Lite, 212 questions. Data residency answers copied from ADR-003."],
-        ),
-        # 2.1 Claims data pipeline (planned 2026-02-13): done 02-20, a week late.
-        J(
-            18,
-            "Airbyte connector for the claims warehouse",
-            "marcus",
-            "2026-01-07 09:10",
-            epic=3,
-            comps=("Data Platform",),
-            due="2026-02-03",
-            start="2026-01-28 16:00",
-            review="2026-02-03 11:00",
-            done="2026-02-04 10:20",
-            desc=[
-                "Incremental sync on `LastModifiedUtc`; CDC not available on the replica.",
-                ("code", "sql", "SELECT * FROM dbo.Claims WHERE LastModifiedUtc > ?"),
-            ],
-        ),
-        J(
-            19,
-            "Ingest carrier invoice CSV drops from SFTP",
-            "marcus",
-            "2026-01-07 09:18",
-            epic=3,
-            comps=("Data Platform",),
-            due="2026-02-10",
-            start="2026-02-04 11:00",
-            done="2026-02-11 15:30",
-            desc=[
-                (
-                    "Nightly 02:00 CT drop, 14 carriers, 3 different column layouts. Schema "
-                    "registry entry per carrier."
-                )
-            ],
-        ),
-        J(
-            20,
-            "Data profiling report: claims 2021-2025",
-            "aisha",
-            "2026-01-07 09:25",
-            epic=3,
-            comps=("Data Platform",),
-            due="2026-02-06",
-            start="2026-01-29 09:00",
-            done="2026-02-06 14:55",
-            desc=[
-                (
-                    "ydata-profiling over 684k claims. Findings: 9.4% null `damage_code`, "
-                    "adjuster notes free text in EN/ES, duplicate claim ids across TMS merges."
-                )
-            ],
-        ),
-        J(
-            21,
-            "Data quality checks with Great Expectations",
-            "aisha",
-            "2026-01-07 09:31",
-            epic=3,
-            comps=("Data Platform",),
-            due="2026-02-12",
-            start="2026-02-09 09:00",
-            review="2026-02-16 17:00",
-            done="2026-02-18 12:10",
-            extra=(due_change("2026-02-11 10:00", "aisha", "2026-02-10", "2026-02-12"),),
-            desc=[
-                (
-                    "Expectation suites for bronze -> silver: claim amount > 0, valid carrier "
-                    "SCAC, settlement date after incident date."
-                )
-            ],
-        ),
-        J(
-            22,
-            "Deduplicate claims across TMS and warehouse",
-            "marcus",
-            "2026-01-07 09:40",
-            epic=3,
-            comps=("Data Platform",),
-            due="2026-02-13",
-            priority="High",
-            start="2026-02-10 09:00",
-            done="2026-02-20 16:05",
-            extra=(due_change("2026-02-12 17:30", "marcus", "2026-02-11", "2026-02-13"),),
-            desc=[
-                (
-                    "Fuzzy match on (BOL, shipper, incident date +/- 2 days). 3.1% of claims "
-                    "were double-counted in the 2024 data; the profiling estimate was 0.8%."
-                )
-            ],
-        ),
-        J(
-            23,
-            "Ingest legacy AS/400 claims archive (pre-2019)",
-            "marcus",
-            "2026-01-07 09:52",
-            epic=3,
-            comps=("Data Platform",),
-            done="2026-02-09 11:15",
-            resolution="Won't Do",
-            desc=[
-                (
-                    "Dropped at steering 2026-02-09: pre-2019 claims use the retired damage "
-                    "taxonomy and would not be used for training."
-                )
-            ],
-        ),
-        J(
-            24,
-            "Hash claimant identifiers in the bronze layer",
-            "tomas",
-            "2026-01-08 10:10",
-            epic=3,
-            comps=("Data Platform",),
-            due="2026-02-11",
-            start="2026-02-05 09:00",
-            done="2026-02-10 13:35",
-            desc=[
-                (
-                    "HMAC-SHA256 with a key in AWS Secrets Manager; salt rotation documented "
-                    "in the runbook."
-                )
-            ],
-        ),
-        # 2.2 Feature store populated (planned 2026-03-06): at risk.
-        J(
-            25,
-            "Feast feature repo and claim-level entity schema",
-            "marcus",
-            "2026-01-08 10:25",
-            epic=4,
-            comps=("Data Platform",),
-            due="2026-02-20",
-            start="2026-02-16 09:00",
-            done="2026-02-20 15:45",
-        ),
-        J(
-            26,
-            "Claim history features: prior claims per shipper and lane",
-            "marcus",
-            "2026-01-08 10:31",
-            epic=4,
-            comps=("Data Platform",),
-            due="2026-02-27",
-            start="2026-02-20 16:00",
-            done="2026-02-27 14:20",
-        ),
-        J(
-            27,
-            "Text features from adjuster notes (TF-IDF baseline)",
-            "elena",
-            "2026-01-08 10:38",
-            epic=4,
-            comps=("ML",),
-            due="2026-03-04",
-            start="2026-02-23 09:00",
-            review="2026-03-03 16:30",
-            done="2026-03-04 11:05",
-        ),
-        J(
-            28,
-            "Point-in-time correctness tests for training sets",
-            "aisha",
-            "2026-01-08 10:44",
-            epic=4,
-            comps=("Data Platform",),
-            due="2026-03-06",
-            priority="High",
-            start="2026-02-27 09:00",
-            updated="2026-03-09 17:10",
-            extra=(due_change("2026-03-03 09:40", "aisha", "2026-03-04", "2026-03-06"),),
-            desc=[
-                (
-                    "Leakage found: `settled_amount` joined without an event-time filter. "
-                    "Rewriting the join with `get_historical_features` and adding a test per "
-                    "feature view."
-                )
-            ],
-        ),
-        J(
-            29,
-            "Feature freshness SLA and nightly backfill job",
-            "marcus",
-            "2026-01-08 10:50",
-            epic=4,
-            comps=("Data Platform",),
-            due="2026-03-11",
-            start="2026-03-02 09:00",
-            review="2026-03-09 15:20",
-            desc=["Airflow DAG `feast_materialize_claims`, alert if online store lags > 6 h."],
-        ),
-        # Added after the 2026-01-09 baseline without a change order: scope creep.
-        J(
-            30,
-            "Carrier-level aggregates requested at steering committee",
-            "marcus",
-            "2026-02-10 14:05",
-            epic=4,
-            comps=("Data Platform",),
-            due="2026-03-12",
-            start="2026-03-04 10:00",
-            updated="2026-03-09 16:35",
-            desc=[
-                (
-                    "Rolling 90-day claim rate and average settlement per carrier (SCAC). "
-                    "Requested by Acme's VP Claims at the 2026-02-09 steering; not in the SOW."
-                )
-            ],
-        ),
-        J(
-            31,
-            "Backfill 2019-2020 claims into the feature store",
-            "marcus",
-            "2026-02-12 11:20",
-            epic=4,
-            comps=("Data Platform",),
-            due="2026-03-12",
-            desc=[
-                (
-                    "Follows from dropping the AS/400 archive (ACME-23): Acme asked for the "
-                    "2019-2020 warehouse data instead."
-                )
-            ],
-        ),
-        # 3.1 Baseline model trained (planned 2026-03-20): delayed.
-        J(
-            32,
-            "Time-based train/validation/test split",
-            "elena",
-            "2026-01-08 11:02",
-            epic=5,
-            comps=("ML",),
-            due="2026-03-04",
-            start="2026-02-26 09:00",
-            done="2026-03-03 15:50",
-            desc=["Train 2021-01..2024-12, validate 2025-01..06, test 2025-07..12."],
-        ),
-        J(
-            33,
-            "LightGBM baseline for claim routing",
-            "elena",
-            "2026-01-08 11:09",
-            epic=5,
-            comps=("ML",),
-            due="2026-03-20",
-            priority="High",
-            start="2026-03-04 09:00",
-            updated="2026-03-09 18:02",
-            desc=[
-                (
-                    "Multiclass (7 queues). First run on the leaky features scored 0.93 "
-                    "precision@1, which is why ACME-28 exists."
-                )
-            ],
-        ),
-        J(
-            34,
-            "Hyperparameter sweep on SageMaker",
-            "elena",
-            "2026-01-08 11:15",
-            epic=5,
-            comps=("ML", "MLOps"),
-            due="2026-03-27",
-            extra=(due_change("2026-03-05 10:15", "elena", "2026-03-13", "2026-03-27"),),
-        ),
-        J(
-            35,
-            "Calibrate probabilities and pick the operating threshold",
-            "elena",
-            "2026-01-08 11:21",
-            epic=5,
-            comps=("ML",),
-            due="2026-03-31",
-            extra=(due_change("2026-03-05 10:17", "elena", "2026-03-18", "2026-03-31"),),
-            desc=[
-                (
-                    "Isotonic calibration per queue; threshold chosen with the cost matrix "
-                    "from ACME-12."
-                )
-            ],
-        ),
-        J(
-            36,
-            "Spanish-language adjuster notes in text features (CO-002)",
-            "elena",
-            "2026-02-17 09:35",
-            epic=5,
-            comps=("ML",),
-            due="2026-03-27",
-            labels=("change-order",),
-            extra=(label_change("2026-02-18 11:00", "priya", "", "change-order"),),
-            desc=[
-                (
-                    "Change order CO-002 signed 2026-02-18: 31% of notes are Spanish. "
-                    "Multilingual sentence embeddings instead of EN-only TF-IDF."
-                )
-            ],
-        ),
-        J(
-            37,
-            "Error analysis session with claims SMEs",
-            "aisha",
-            "2026-01-08 11:30",
-            epic=5,
-            comps=("ML",),
-            due="2026-03-31",
-        ),
-        # 3.2 Evaluation harness and model card (label eval-harness, planned 2026-04-10).
-        J(
-            38,
-            "Offline eval harness: precision@k and cost-weighted recall",
-            "aisha",
-            "2026-01-08 13:10",
-            epic=6,
-            comps=("ML",),
-            due="2026-03-27",
-            labels=("eval-harness",),
-            start="2026-03-02 10:00",
-            updated="2026-03-09 11:48",
-            desc=[
-                (
-                    "pytest-style suites over frozen parquet snapshots; results pushed to "
-                    "MLflow. Runs in CI on every model PR."
-                )
-            ],
-        ),
-        J(
-            39,
-            "Golden test set from 500 adjuster-reviewed claims",
-            "aisha",
-            "2026-01-08 13:16",
-            epic=6,
-            comps=("ML",),
-            due="2026-04-03",
-            labels=("eval-harness",),
-        ),
-        J(
-            40,
-            "Fairness and segment analysis by carrier and region",
-            "elena",
-            "2026-01-08 13:22",
-            epic=6,
-            comps=("ML",),
-            due="2026-04-08",
-            labels=("eval-harness",),
-        ),
-        J(
-            41,
-            "Model card for Acme review",
-            "priya",
-            "2026-01-08 13:29",
-            epic=6,
-            comps=("ML",),
-            due="2026-04-10",
-            labels=("eval-harness", "docs"),
-        ),
-        # 4.1 Model deployed to staging (planned 2026-04-24): blocked by ACME-42.
-        J(
-            42,
-            "IT grants API access to the claims warehouse",
-            "dana",
-            "2026-01-08 14:02",
-            epic=7,
-            labels=("client-dependency",),
-            due="2026-03-06",
-            comps=("MLOps",),
-            mover="tomas",
-            priority="High",
-            blocks=(44, 45),
-            start="2026-02-23 09:05",
-            waiting="2026-03-02 09:30",
-            updated="2026-03-09 15:45",
-            extra=(due_change("2026-02-26 13:20", "tomas", "2026-02-27", "2026-03-06"),),
-            desc=[
-                (
-                    "The staging model service needs a service account with read access to "
-                    "the claims API (`/claims/v2/open`) and write access to the triage "
-                    "suggestion table. Requested via Acme ServiceNow RITM0041877 on 2026-02-23."
-                ),
-                (
-                    "2026-03-02: Acme IT says the request is waiting for CAB approval; chased "
-                    "Dana on 2026-03-05 and 2026-03-09."
-                ),
-            ],
-        ),
-        J(
-            43,
-            "Containerise the model service (FastAPI + ONNX Runtime)",
-            "tomas",
-            "2026-01-08 14:10",
-            epic=7,
-            comps=("MLOps",),
-            due="2026-04-10",
-            fix=("0.9 Staging",),
-            start="2026-03-02 11:00",
-            updated="2026-03-06 17:25",
-        ),
-        J(
-            44,
-            "Terraform the staging environment in Acme's AWS account",
-            "tomas",
-            "2026-01-08 14:16",
-            epic=7,
-            comps=("MLOps",),
-            due="2026-04-17",
-            fix=("0.9 Staging",),
-            desc=[
-                (
-                    "VPC peering to the claims API subnet; needs the service account from "
-                    "ACME-42 before `terraform apply` can pass the connectivity check."
-                )
-            ],
-        ),
-        J(
-            45,
-            "Staging integration test against the live claims feed",
-            "tomas",
-            "2026-01-08 14:21",
-            epic=7,
-            comps=("MLOps",),
-            due="2026-04-24",
-            fix=("0.9 Staging",),
-        ),
-        J(
-            46,
-            "CI/CD with model-registry promotion gates",
-            "tomas",
-            "2026-01-08 14:27",
-            epic=7,
-            comps=("MLOps",),
-            due="2026-04-17",
-            fix=("0.9 Staging",),
-        ),
-        # 4.2 Production rollout (fix version "1.0 GA", planned 2026-05-22): planned, no dates.
-        J(
-            47,
-            "SSO for the triage UI via Acme Okta (SAML)",
-            "tomas",
-            "2026-01-08 15:02",
-            epic=8,
-            comps=("Triage UI",),
-            fix=("1.0 GA",),
-        ),
-        J(
-            48,
-            "Drift monitoring: feature and prediction drift alerts",
-            "elena",
-            "2026-01-08 15:08",
-            epic=8,
-            comps=("MLOps",),
-            fix=("1.0 GA",),
-            desc=[
-                ("Evidently reports nightly; PSI > 0.2 on any top-20 feature pages the on-call.")
-            ],
-        ),
-        J(
-            49,
-            "Production runbook and on-call rota",
-            "tomas",
-            "2026-01-08 15:13",
-            epic=8,
-            comps=("MLOps",),
-            fix=("1.0 GA",),
-        ),
-        J(
-            50,
-            "Shadow-mode rollout plan for the Dallas claims desk",
-            "priya",
-            "2026-01-08 15:20",
-            epic=8,
-            fix=("1.0 GA",),
-        ),
-        # Malformed on purpose (no fields.status); skipped and counted by the export source.
-        J(
-            51,
-            "Feature importance report for claims SMEs",
-            "elena",
-            "2026-01-08 15:31",
-            epic=5,
-            comps=("ML",),
-            malformed=True,
-        ),
-        # Housekeeping outside any milestone.
-        J(
-            52,
-            "Pipeline failure alerts to #nw-acme-eng",
-            "marcus",
-            "2026-02-05 10:20",
-            kind="Task",
-            comps=("Data Platform",),
-            start="2026-02-05 10:30",
-            done="2026-02-06 09:40",
-        ),
-        J(
-            53,
-            "Dedupe claims between systems",
-            "aisha",
-            "2026-01-20 11:05",
-            epic=3,
-            comps=("Data Platform",),
-            duplicates=22,
-            done="2026-01-20 11:30",
-            resolution="Duplicate",
-        ),
+        wire.jira_cloud_page(page, _page_token(number) if number < len(pages) else None)
+        for number, page in enumerate(pages, start=1)
     ]
 
 
-def acme_pages() -> list[dict[str, Any]]:
-    issues = {i.n: i for i in acme_issues()}
-    link_ids = iter(range(10230, 10300))
-    links: dict[int, list[dict[str, Any]]] = {n: [] for n in issues}
-    for issue in issues.values():
-        pairs = [("Blocks", issue.n, other) for other in issue.blocks]
-        if issue.duplicates:
-            pairs.append(("Duplicate", issue.n, issue.duplicates))
-        for kind, source, target in pairs:  # source <kind outward> target
-            link_id = str(next(link_ids))
-            link_type = dict(LINK_TYPES[kind], self=f"{API}/issueLinkType/{LINK_TYPES[kind]['id']}")
-            base = {"id": link_id, "self": f"{API}/issueLink/{link_id}", "type": link_type}
-            links[source].append(dict(base, outwardIssue=issues[target].ref()))
-            links[target].append(dict(base, inwardIssue=issues[source].ref()))
-    moments = sorted(
-        {(issue.key, when) for issue in issues.values() for when, _, _ in issue.changes},
-        key=lambda pair: (pair[1], pair[0]),
+def acme_issue(
+    ticket: AcmeTicket,
+    tickets: dict[int, AcmeTicket],
+    links: list[JSON],
+    history_ids: dict[tuple[str, str], str],
+) -> JSON:
+    row = ticket.row
+    fields = wire.jira_fields(
+        summary=row.summary,
+        status=jira_status(ticket.status),
+        resolution=jira_resolution(row.resolution) if row.done else None,
+        resolutiondate=ticket.time(row.done, "resolved") if row.done else None,
+        statuscategorychangedate=ticket.time(ticket.category_changed, "scc"),
+        created=ticket.time(row.created, "created"),
+        updated=ticket.time(ticket.updated, "updated"),
+        duedate=_day(row.due),
+        labels=_split(row.labels),
+        fix_versions=[JIRA_VERSIONS[name] for name in _split(row.fix)],
+        components=[JIRA_COMPONENTS[name] for name in _split(row.comps)],
+        issuelinks=links,
+        assignee=jira_user(row.who),
+        description=wire.adf(prose(ACME_TEXT.get(row.n, ""))),
+        project=PROJECT,
+        parent=tickets[row.epic].ref() if row.epic else None,
     )
-    history_ids = {pair: str(20500 + index) for index, pair in enumerate(moments)}
-    ordered = [issues[n].to_json(issues, links[n], history_ids) for n in sorted(issues)]
-    pages = []
-    chunks = [ordered[i : i + JIRA_PAGE_SIZE] for i in range(0, len(ordered), JIRA_PAGE_SIZE)]
-    for index, chunk in enumerate(chunks):
-        page: dict[str, Any] = {"isLast": index == len(chunks) - 1, "issues": chunk}
-        if index < len(chunks) - 1:
-            seed = f"project = ACME ORDER BY key ASC|{(index + 1) * JIRA_PAGE_SIZE}"
-            token = base64.urlsafe_b64encode(
-                hashlib.sha256(seed.encode()).digest() + seed.encode()
-            ).decode()
-            page["nextPageToken"] = token.rstrip("=")
-        pages.append(page)
-    return pages
+    if row.malformed:
+        del fields["status"]  # hidden by a field configuration: unusable for the rules
+    histories = [
+        wire.jira_history(
+            history_ids[(ticket.key, when)], jira_user(who), ticket.time(when, "history"), items
+        )
+        for when, who, items in ticket.changes
+    ]
+    return JIRA.issue(ticket.id, ticket.key, fields, histories)
+
+
+def _page_token(page: int) -> str:
+    """Cloud's opaque `nextPageToken` after `page` pages."""
+    seed = f"project = ACME ORDER BY key ASC|{page * JIRA_PAGE_SIZE}".encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(seed).digest() + seed).decode().rstrip("=")
 
 
 # --------------------------------------------------------------------------------------------
-# Linear (Globex Health)
+# Globex Health (Linear)
 # --------------------------------------------------------------------------------------------
 
+
+@dataclass(frozen=True)
+class LinearRow:
+    """One GLX issue. `ms` is its milestone, `labels` are comma-separated, `notes` are the
+    times of changes that are not state changes (labels, milestone, due date)."""
+
+    n: int
+    who: str  # assignee
+    created: str
+    title: str
+    ms: str | None = None
+    labels: str = ""
+    due: str | None = None
+    est: float | None = None
+    backlog: bool = False  # starts in Backlog, not Todo
+    start: str | None = None
+    review: str | None = None
+    wait: str | None = None
+    done: str | None = None
+    canceled: str | None = None
+    notes: tuple[str, ...] = ()
+    updated: str | None = None  # when later than its last change
+    blocks: tuple[int, ...] = ()
+    related: tuple[int, ...] = ()
+
+
+L = LinearRow
+# Tables are laid out by hand, one ticket per row: the formatter would give each value a line.
+# fmt: off
 LINEAR_PEOPLE = {
     "sofia": ("Sofia Lindqvist", "sofia.lindqvist@northwind-ai.example"),
     "wei": ("Wei Zhang", "wei.zhang@northwind-ai.example"),
@@ -1247,14 +545,9 @@ LINEAR_PEOPLE = {
     "james": ("Dr James Okafor", "james.okafor@northwind-ai.example"),
     "rhys": ("Rhys Morgan", "rhys.morgan@globex-health.example"),
 }
-LINEAR_STATES = {
-    "Backlog": "backlog",
-    "Todo": "unstarted",
-    "In Progress": "started",
-    "In Review": "started",
-    "Waiting on Globex": "started",
-    "Done": "completed",
-    "Canceled": "canceled",
+LINEAR_STATES = {  # name -> type
+    "Backlog": "backlog", "Todo": "unstarted", "In Progress": "started", "In Review": "started",
+    "Waiting on Globex": "started", "Done": "completed", "Canceled": "canceled",
 }
 LINEAR_PROJECT = {"id": _uuid("linear-project:globex"), "name": "Globex Referral Triage Assistant"}
 LINEAR_MILESTONES = {  # key -> (Linear milestone name, target date)
@@ -1269,623 +562,235 @@ LINEAR_MILESTONES = {  # key -> (Linear milestone name, target date)
     "5.1": ("Pilot evaluation & handoff", "2026-06-12"),
 }
 
+GLOBEX = [
+    # 1.1 Discovery sign-off (planned 2026-01-16): done on the day.
+    L(1, "sofia", "01-06 09:20", "Stakeholder interviews: referral coordinators at three sites",
+      ms="1.1", labels="discovery", due="01-13", est=3, start="01-07 09:00", done="01-12 16:40"),
+    L(2, "sofia", "01-06 09:26", "Current-state referral pathway map",
+      ms="1.1", labels="discovery", due="01-15", est=2, start="01-12 09:00", done="01-14 15:10"),
+    L(3, "james", "01-06 09:31", "Clinical success criteria and safety thresholds",
+      ms="1.1", labels="discovery,clinical-safety", due="01-16", est=3,
+      start="01-12 10:00", review="01-15 11:00", done="01-16 14:25"),
+    L(4, "sofia", "01-06 09:40", "Project charter and RACI",
+      ms="1.1", due="01-09", est=1, start="01-06 10:00", done="01-09 12:15"),
+    # 1.2 DPIA & data sharing (planned 2026-01-30): done 02-04, late.
+    L(5, "sofia", "01-07 10:05", "Draft DPIA with Globex Information Governance",
+      ms="1.2", labels="governance", due="01-28", est=3,
+      start="01-14 09:00", review="01-26 10:00", done="01-29 16:30"),
+    L(6, "rhys", "01-07 10:12", "Globex signs the data-sharing agreement",
+      ms="1.2", labels="client-dependency,governance", due="01-30",
+      start="01-19 09:00", wait="01-23 11:45", done="02-04 10:05"),
+    L(7, "james", "01-07 10:20", "Clinical safety case outline (DCB0129)",
+      ms="1.2", labels="clinical-safety", due="01-30", est=2,
+      start="01-20 09:30", done="01-30 15:55"),
+    # 2.1 De-identified dataset (planned 2026-02-20): done 02-18, early.
+    L(8, "wei", "01-07 11:00", "Extract 24 months of referral letters from the EPR export",
+      ms="2.1", labels="data", due="02-06", est=3, start="02-04 10:30", done="02-06 17:05"),
+    L(9, "wei", "01-07 11:06", "De-identification pipeline (Presidio + NHS number recogniser)",
+      ms="2.1", labels="data", due="02-13", est=5,
+      start="02-05 09:00", review="02-12 14:00", done="02-13 11:50"),
+    L(10, "hannah", "01-07 11:12", "Re-identification risk test on a 200-letter sample",
+      ms="2.1", labels="data,governance", due="02-18", est=2,
+      start="02-16 09:00", done="02-17 16:20"),
+    L(11, "wei", "01-07 11:19", "OCR ingestion of scanned PDF referrals",
+      ms="2.1", labels="data", est=5, canceled="02-02 10:40"),
+    L(12, "hannah", "01-07 11:25", "Datasheet and lineage for the de-identified dataset",
+      ms="2.1", labels="data,docs", due="02-20", est=2, start="02-17 09:00", done="02-18 14:35"),
+    # 2.2 Gold-standard labels (planned 2026-03-06): delayed.
+    L(13, "james", "01-08 09:10", "Labelling guidelines v2 with triage categories",
+      ms="2.2", labels="clinical-safety", due="02-13", est=2,
+      start="02-09 09:00", done="02-13 12:00"),
+    L(14, "wei", "01-08 09:15", "Label Studio project in the Globex tenant",
+      ms="2.2", labels="infra", due="02-16", est=2, start="02-12 10:00", done="02-16 13:30"),
+    L(15, "james", "01-08 09:21", "Round 1 labelling: 1,000 referrals",
+      ms="2.2", due="02-27", est=5, start="02-16 09:00", done="02-27 17:45"),
+    L(16, "hannah", "01-08 09:26", "Inter-annotator agreement analysis",
+      ms="2.2", due="03-06", est=2, start="03-02 09:00", notes=("03-05 10:30",),
+      updated="03-09 16:05"),
+    L(17, "james", "01-08 09:32", "Round 2 labelling: 1,000 referrals",
+      ms="2.2", due="03-20", est=5, start="03-02 09:30", notes=("03-04 11:10",),
+      updated="03-09 12:20"),
+    L(18, "james", "01-08 09:38", "Adjudicate label disagreements with the clinical lead",
+      ms="2.2", due="03-20", est=3, notes=("03-04 11:12",)),
+    # 3.1 Triage model v1 (planned 2026-03-27): at risk.
+    L(19, "wei", "01-09 10:00", "Prompted LLM baseline on Azure OpenAI",
+      ms="3.1", labels="ml", due="03-20", est=5, start="03-02 10:00", updated="03-09 17:30",
+      related=(20,)),
+    L(20, "wei", "01-09 10:06", "Fine-tuned ClinicalBERT classifier",
+      ms="3.1", labels="ml", due="03-27", est=8, start="03-05 09:00", updated="03-09 18:10"),
+    L(21, "hannah", "01-09 10:12", "Eval harness: urgent sensitivity and per-specialty metrics",
+      ms="3.1", labels="ml", due="03-13", est=3, start="02-26 09:00", review="03-09 14:40"),
+    L(22, "james", "01-09 10:18", "Safety threshold analysis: missed-urgent rate",
+      ms="3.1", labels="clinical-safety", due="04-01", est=3, notes=("03-04 11:20",)),
+    L(23, "hannah", "01-09 10:24", "Hallucination checks for the summary field",
+      ms="3.1", labels="ml,clinical-safety", due="03-27", est=3),
+    # 3.2 Clinician review UI (planned 2026-04-10): on track, one scope addition.
+    L(24, "sofia", "01-09 11:00", "Review UI wireframes validated with four coordinators",
+      ms="3.2", labels="frontend", due="02-24", est=2, start="02-18 09:00", done="02-24 15:30"),
+    L(25, "liam", "01-09 11:05", "Review queue with accept / override actions",
+      ms="3.2", labels="frontend", due="03-27", est=5, start="02-25 09:00", updated="03-09 17:55"),
+    L(26, "liam", "01-09 11:11", "Audit log of clinician overrides",
+      ms="3.2", labels="frontend,clinical-safety", due="04-03", est=3),
+    L(27, "liam", "01-09 11:16", "Entra ID SSO for the review UI",
+      ms="3.2", labels="frontend,infra", due="04-08", est=3),
+    L(28, "wei", "02-18 15:20", "Welsh-language referral summaries",
+      ms="3.2", labels="ml", due="04-10", est=5),
+    L(29, "liam", "02-25 10:40", "Export review decisions as FHIR Task resources (CO-003)",
+      ms="3.2", labels="change-order,frontend", due="04-10", est=3, notes=("02-26 09:15",)),
+    # 4.1 Azure deployment (planned 2026-04-24): waiting on Globex IT (not overdue).
+    L(30, "rhys", "01-09 11:30",
+      "Globex IT provisions the Azure OpenAI private endpoint in UK South",
+      ms="4.1", labels="client-dependency,infra", due="03-20", blocks=(19, 32, 33),
+      start="02-24 10:00", wait="03-03 14:20", updated="03-09 10:15"),
+    L(31, "liam", "01-09 11:36", "Bicep templates: AKS, Key Vault, private DNS",
+      ms="4.1", labels="infra", due="04-03", est=5, start="03-03 09:00", updated="03-09 15:05"),
+    L(32, "liam", "01-09 11:42", "Deploy the inference service to the Globex tenant",
+      ms="4.1", labels="infra", due="04-17", est=3),
+    L(33, "liam", "01-09 11:48", "Load and failover test in the Globex tenant",
+      ms="4.1", labels="infra", due="04-24", est=3),
+    L(34, "james", "01-09 11:55", "DCB0160 deployment safety case with the Globex CSO",
+      ms="4.1", labels="clinical-safety", due="04-24", est=3),
+    # Team housekeeping outside the milestones.
+    L(35, "wei", "02-03 14:00", "Spike: Azure AI Search for guideline retrieval",
+      labels="ml", est=2, backlog=True),
+    L(36, "wei", "02-11 09:45", "Pin Presidio to 2.2.x after recogniser regression",
+      labels="data", est=1, start="02-11 10:00", done="02-11 16:30"),
+    L(37, "hannah", "02-20 10:10", "Weekly metrics notebook for steering packs",
+      labels="docs", est=1, start="02-23 09:00", done="02-23 15:00"),
+    L(38, "hannah", "03-06 16:20", "Investigate flaky eval job on the GPU runner",
+      labels="ml,Bug", est=1, start="03-09 09:15"),
+]
+GLOBEX_TEXT = {  # descriptions, in markdown (as Linear stores them)
+    1: """Leeds General, St Mary's and the Harrogate community hub. Recordings in the Globex
+        SharePoint, not in our drive (DSA pending).""",
+    3: """Agreed with Globex CCIO:
 
-class LinearIssue:
-    """One GLX issue as the demo story needs it; `to_json` renders the GraphQL node."""
-
-    def __init__(
-        self,
-        n: int,
-        title: str,
-        who: str | None,
-        created: str,
-        *,
-        milestone: str | None = None,
-        start: str | None = None,
-        review: str | None = None,
-        waiting: str | None = None,
-        done: str | None = None,
-        canceled: str | None = None,
-        due: str | None = None,
-        labels: tuple[str, ...] = (),
-        estimate: float | None = None,
-        desc: str = "",
-        blocks: tuple[int, ...] = (),
-        related: tuple[int, ...] = (),
-        notes: tuple[str, ...] = (),
-        updated: str | None = None,
-        backlog: bool = False,
-    ) -> None:
-        self.n = n
-        self.identifier = f"GLX-{n}"
-        self.id = _uuid("linear-issue:" + self.identifier)
-        self.title = title
-        self.who = who
-        self.created = created
-        self.milestone = milestone
-        self.due = due
-        self.labels = labels
-        self.estimate = estimate
-        self.desc = desc
-        self.blocks = blocks
-        self.related = related
-        self.done = done
-        self.canceled = canceled
-        current = "Backlog" if backlog else "Todo"
-        self.history: list[tuple[str, str | None, str | None]] = []
-        for when, target in (
-            (start, "In Progress"),
-            (review, "In Review"),
-            (waiting, "Waiting on Globex"),
-            (done, "Done"),
-            (canceled, "Canceled"),
-        ):
-            if when is None:
-                continue
-            self.history.append((when, current, target))
-            current = target
-        for when in notes:  # non-state changes (labels, milestone, due date)
-            self.history.append((when, None, None))
-        self.history.sort(key=lambda change: change[0])
-        self.state = current
-        self.updated = updated or max([created] + [when for when, _, _ in self.history])
-
-    def ref(self) -> dict[str, str]:
-        return {"id": self.id, "identifier": self.identifier}
-
-    def to_json(self, issues: dict[int, LinearIssue]) -> dict[str, Any]:
-        t = self.identifier
-        slug = re.sub(r"[^a-z0-9]+", "-", self.title.lower()).strip("-")[:60].rstrip("-")
-        relations = [{"type": "blocks", "relatedIssue": issues[n].ref()} for n in self.blocks]
-        relations += [{"type": "related", "relatedIssue": issues[n].ref()} for n in self.related]
-        inverse = [
-            {"type": "blocks", "issue": other.ref()}
-            for other in issues.values()
-            if self.n in other.blocks
-        ]
-        inverse += [
-            {"type": "related", "issue": other.ref()}
-            for other in issues.values()
-            if self.n in other.related
-        ]
-        milestone = None
-        if self.milestone:
-            name, target = LINEAR_MILESTONES[self.milestone]
-            milestone = {
-                "id": _uuid("linear-milestone:" + self.milestone),
-                "name": name,
-                "targetDate": target,
-            }
-        person = LINEAR_PEOPLE.get(self.who or "")
-        return {
-            "id": self.id,
-            "identifier": t,
-            "title": self.title,
-            "description": self.desc or None,
-            "url": f"https://linear.app/northwind-ai/issue/{t}/{slug}",
-            "state": {"name": self.state, "type": LINEAR_STATES[self.state]},
-            "dueDate": self.due,
-            "createdAt": linear_time(self.created, t + "created"),
-            "updatedAt": linear_time(self.updated, t + "updated"),
-            "completedAt": linear_time(self.done, t + "done") if self.done else None,
-            "canceledAt": linear_time(self.canceled, t + "canceled") if self.canceled else None,
-            "estimate": self.estimate,
-            "assignee": {"name": person[0], "email": person[1]} if person else None,
-            "labels": {"nodes": [{"name": label} for label in self.labels]},
-            "projectMilestone": milestone,
-            "project": dict(LINEAR_PROJECT),
-            "relations": {"nodes": relations},
-            "inverseRelations": {"nodes": inverse},
-            "history": {
-                "nodes": [
-                    {
-                        "createdAt": linear_time(when, t + "history"),
-                        "fromState": {"name": old} if old else None,
-                        "toState": {"name": new} if new else None,
-                    }
-                    for when, old, new in reversed(self.history)
-                ]
-            },  # newest first
-        }
+        - urgent-referral sensitivity >= 0.98
+        - missed-urgent rate <= 0.5%
+        - coordinator time per referral -40%""",
+    6: "Redlines on clause 7 (sub-processors) went back and forth twice with Globex legal.",
+    8: """41,212 letters (HL7 CDA + RTF). RTF converted with `pandoc`; 312 empty bodies
+        dropped.""",
+    9: """Custom recognisers: NHS number (mod-11 check), UK postcodes, GP practice codes.
+        Surrogates keep date intervals.""",
+    11: """Canceled: scanned referrals are 4% of volume and Globex is retiring fax intake in
+        April.""",
+    16: """Cohen's kappa 0.61 on round 1 (target 0.75). Disagreements cluster on 'routine vs
+        soon' for musculoskeletal referrals.""",
+    17: """Clinician availability halved in March (winter pressures); due date moved from
+        2026-03-06 to 2026-03-20.""",
+    19: """GPT-4o with the v2 guidelines as few-shot context. Running on synthetic letters
+        until the private endpoint (GLX-30) exists: real letters may not leave the Globex
+        tenant.""",
+    22: "Needs round 2 labels (GLX-17). Due date moved from 2026-03-25.",
+    28: """Asked for by the Cardiff pilot site on the 2026-02-17 call. Needs a decision on
+        whether this is in scope.""",
+    29: """Change order CO-003 signed 2026-02-26: decisions flow back to the EPR worklist via
+        FHIR R4 `Task`.""",
+    30: """Private endpoint + DNS zone in the Globex landing zone subscription; Northwind
+        needs `Cognitive Services OpenAI User` on it. Globex change CHG-22817 is in their
+        CAB queue.""",
+}
+# fmt: on
 
 
-def globex_issues() -> list[LinearIssue]:
-    L = LinearIssue
+def globex_pages() -> list[JSON]:
+    nodes = [globex_issue(row) for row in GLOBEX]
+    pages = [nodes[i : i + LINEAR_PAGE_SIZE] for i in range(0, len(nodes), LINEAR_PAGE_SIZE)]
     return [
-        # 1.1 Discovery sign-off (planned 2026-01-16): done on the day.
-        L(
-            1,
-            "Stakeholder interviews: referral coordinators at three sites",
-            "sofia",
-            "2026-01-06 09:20",
-            milestone="1.1",
-            due="2026-01-13",
-            estimate=3,
-            labels=("discovery",),
-            start="2026-01-07 09:00",
-            done="2026-01-12 16:40",
-            desc="Leeds General, St Mary's and the Harrogate community hub. Recordings in "
-            "the Globex SharePoint, not in our drive (DSA pending).",
-        ),
-        L(
-            2,
-            "Current-state referral pathway map",
-            "sofia",
-            "2026-01-06 09:26",
-            milestone="1.1",
-            due="2026-01-15",
-            estimate=2,
-            labels=("discovery",),
-            start="2026-01-12 09:00",
-            done="2026-01-14 15:10",
-        ),
-        L(
-            3,
-            "Clinical success criteria and safety thresholds",
-            "james",
-            "2026-01-06 09:31",
-            milestone="1.1",
-            due="2026-01-16",
-            estimate=3,
-            labels=("discovery", "clinical-safety"),
-            start="2026-01-12 10:00",
-            review="2026-01-15 11:00",
-            done="2026-01-16 14:25",
-            desc="Agreed with Globex CCIO:\n\n- urgent-referral sensitivity >= 0.98\n"
-            "- missed-urgent rate <= 0.5%\n- coordinator time per referral -40%",
-        ),
-        L(
-            4,
-            "Project charter and RACI",
-            "sofia",
-            "2026-01-06 09:40",
-            milestone="1.1",
-            due="2026-01-09",
-            estimate=1,
-            start="2026-01-06 10:00",
-            done="2026-01-09 12:15",
-        ),
-        # 1.2 DPIA & data sharing (planned 2026-01-30): done 02-04, late.
-        L(
-            5,
-            "Draft DPIA with Globex Information Governance",
-            "sofia",
-            "2026-01-07 10:05",
-            milestone="1.2",
-            due="2026-01-28",
-            estimate=3,
-            labels=("governance",),
-            start="2026-01-14 09:00",
-            review="2026-01-26 10:00",
-            done="2026-01-29 16:30",
-        ),
-        L(
-            6,
-            "Globex signs the data-sharing agreement",
-            "rhys",
-            "2026-01-07 10:12",
-            milestone="1.2",
-            due="2026-01-30",
-            labels=("client-dependency", "governance"),
-            start="2026-01-19 09:00",
-            waiting="2026-01-23 11:45",
-            done="2026-02-04 10:05",
-            desc="Redlines on clause 7 (sub-processors) went back and forth twice with "
-            "Globex legal.",
-        ),
-        L(
-            7,
-            "Clinical safety case outline (DCB0129)",
-            "james",
-            "2026-01-07 10:20",
-            milestone="1.2",
-            due="2026-01-30",
-            estimate=2,
-            labels=("clinical-safety",),
-            start="2026-01-20 09:30",
-            done="2026-01-30 15:55",
-        ),
-        # 2.1 De-identified dataset (planned 2026-02-20): done 02-18, early.
-        L(
-            8,
-            "Extract 24 months of referral letters from the EPR export",
-            "wei",
-            "2026-01-07 11:00",
-            milestone="2.1",
-            due="2026-02-06",
-            estimate=3,
-            labels=("data",),
-            start="2026-02-04 10:30",
-            done="2026-02-06 17:05",
-            desc="41,212 letters (HL7 CDA + RTF). RTF converted with `pandoc`; 312 empty "
-            "bodies dropped.",
-        ),
-        L(
-            9,
-            "De-identification pipeline (Presidio + NHS number recogniser)",
-            "wei",
-            "2026-01-07 11:06",
-            milestone="2.1",
-            due="2026-02-13",
-            estimate=5,
-            labels=("data",),
-            start="2026-02-05 09:00",
-            review="2026-02-12 14:00",
-            done="2026-02-13 11:50",
-            desc="Custom recognisers: NHS number (mod-11 check), UK postcodes, GP practice "
-            "codes. Surrogates keep date intervals.",
-        ),
-        L(
-            10,
-            "Re-identification risk test on a 200-letter sample",
-            "hannah",
-            "2026-01-07 11:12",
-            milestone="2.1",
-            due="2026-02-18",
-            estimate=2,
-            labels=("data", "governance"),
-            start="2026-02-16 09:00",
-            done="2026-02-17 16:20",
-        ),
-        L(
-            11,
-            "OCR ingestion of scanned PDF referrals",
-            "wei",
-            "2026-01-07 11:19",
-            milestone="2.1",
-            estimate=5,
-            labels=("data",),
-            canceled="2026-02-02 10:40",
-            desc="Canceled: scanned referrals are 4% of volume and Globex is retiring fax "
-            "intake in April.",
-        ),
-        L(
-            12,
-            "Datasheet and lineage for the de-identified dataset",
-            "hannah",
-            "2026-01-07 11:25",
-            milestone="2.1",
-            due="2026-02-20",
-            estimate=2,
-            labels=("data", "docs"),
-            start="2026-02-17 09:00",
-            done="2026-02-18 14:35",
-        ),
-        # 2.2 Gold-standard labels (planned 2026-03-06): delayed.
-        L(
-            13,
-            "Labelling guidelines v2 with triage categories",
-            "james",
-            "2026-01-08 09:10",
-            milestone="2.2",
-            due="2026-02-13",
-            estimate=2,
-            labels=("clinical-safety",),
-            start="2026-02-09 09:00",
-            done="2026-02-13 12:00",
-        ),
-        L(
-            14,
-            "Label Studio project in the Globex tenant",
-            "wei",
-            "2026-01-08 09:15",
-            milestone="2.2",
-            due="2026-02-16",
-            estimate=2,
-            labels=("infra",),
-            start="2026-02-12 10:00",
-            done="2026-02-16 13:30",
-        ),
-        L(
-            15,
-            "Round 1 labelling: 1,000 referrals",
-            "james",
-            "2026-01-08 09:21",
-            milestone="2.2",
-            due="2026-02-27",
-            estimate=5,
-            start="2026-02-16 09:00",
-            done="2026-02-27 17:45",
-        ),
-        L(
-            16,
-            "Inter-annotator agreement analysis",
-            "hannah",
-            "2026-01-08 09:26",
-            milestone="2.2",
-            due="2026-03-06",
-            estimate=2,
-            start="2026-03-02 09:00",
-            updated="2026-03-09 16:05",
-            notes=("2026-03-05 10:30",),
-            desc="Cohen's kappa 0.61 on round 1 (target 0.75). Disagreements cluster on "
-            "'routine vs soon' for musculoskeletal referrals.",
-        ),
-        L(
-            17,
-            "Round 2 labelling: 1,000 referrals",
-            "james",
-            "2026-01-08 09:32",
-            milestone="2.2",
-            due="2026-03-20",
-            estimate=5,
-            start="2026-03-02 09:30",
-            notes=("2026-03-04 11:10",),
-            updated="2026-03-09 12:20",
-            desc="Clinician availability halved in March (winter pressures); due date moved "
-            "from 2026-03-06 to 2026-03-20.",
-        ),
-        L(
-            18,
-            "Adjudicate label disagreements with the clinical lead",
-            "james",
-            "2026-01-08 09:38",
-            milestone="2.2",
-            due="2026-03-20",
-            estimate=3,
-            notes=("2026-03-04 11:12",),
-        ),
-        # 3.1 Triage model v1 (planned 2026-03-27): at risk.
-        L(
-            19,
-            "Prompted LLM baseline on Azure OpenAI",
-            "wei",
-            "2026-01-09 10:00",
-            milestone="3.1",
-            due="2026-03-20",
-            estimate=5,
-            labels=("ml",),
-            start="2026-03-02 10:00",
-            updated="2026-03-09 17:30",
-            related=(20,),
-            desc="GPT-4o with the v2 guidelines as few-shot context. Running on synthetic "
-            "letters until the private endpoint (GLX-30) exists: real letters may not "
-            "leave the Globex tenant.",
-        ),
-        L(
-            20,
-            "Fine-tuned ClinicalBERT classifier",
-            "wei",
-            "2026-01-09 10:06",
-            milestone="3.1",
-            due="2026-03-27",
-            estimate=8,
-            labels=("ml",),
-            start="2026-03-05 09:00",
-            updated="2026-03-09 18:10",
-        ),
-        L(
-            21,
-            "Eval harness: urgent sensitivity and per-specialty metrics",
-            "hannah",
-            "2026-01-09 10:12",
-            milestone="3.1",
-            due="2026-03-13",
-            estimate=3,
-            labels=("ml",),
-            start="2026-02-26 09:00",
-            review="2026-03-09 14:40",
-        ),
-        L(
-            22,
-            "Safety threshold analysis: missed-urgent rate",
-            "james",
-            "2026-01-09 10:18",
-            milestone="3.1",
-            due="2026-04-01",
-            estimate=3,
-            labels=("clinical-safety",),
-            notes=("2026-03-04 11:20",),
-            desc="Needs round 2 labels (GLX-17). Due date moved from 2026-03-25.",
-        ),
-        L(
-            23,
-            "Hallucination checks for the summary field",
-            "hannah",
-            "2026-01-09 10:24",
-            milestone="3.1",
-            due="2026-03-27",
-            estimate=3,
-            labels=("ml", "clinical-safety"),
-        ),
-        # 3.2 Clinician review UI (planned 2026-04-10): on track, one scope addition.
-        L(
-            24,
-            "Review UI wireframes validated with four coordinators",
-            "sofia",
-            "2026-01-09 11:00",
-            milestone="3.2",
-            due="2026-02-24",
-            estimate=2,
-            labels=("frontend",),
-            start="2026-02-18 09:00",
-            done="2026-02-24 15:30",
-        ),
-        L(
-            25,
-            "Review queue with accept / override actions",
-            "liam",
-            "2026-01-09 11:05",
-            milestone="3.2",
-            due="2026-03-27",
-            estimate=5,
-            labels=("frontend",),
-            start="2026-02-25 09:00",
-            updated="2026-03-09 17:55",
-        ),
-        L(
-            26,
-            "Audit log of clinician overrides",
-            "liam",
-            "2026-01-09 11:11",
-            milestone="3.2",
-            due="2026-04-03",
-            estimate=3,
-            labels=("frontend", "clinical-safety"),
-        ),
-        L(
-            27,
-            "Entra ID SSO for the review UI",
-            "liam",
-            "2026-01-09 11:16",
-            milestone="3.2",
-            due="2026-04-08",
-            estimate=3,
-            labels=("frontend", "infra"),
-        ),
-        L(
-            28,
-            "Welsh-language referral summaries",
-            "wei",
-            "2026-02-18 15:20",
-            milestone="3.2",
-            due="2026-04-10",
-            estimate=5,
-            labels=("ml",),
-            desc="Asked for by the Cardiff pilot site on the 2026-02-17 call. Needs a "
-            "decision on whether this is in scope.",
-        ),
-        L(
-            29,
-            "Export review decisions as FHIR Task resources (CO-003)",
-            "liam",
-            "2026-02-25 10:40",
-            milestone="3.2",
-            due="2026-04-10",
-            estimate=3,
-            labels=("change-order", "frontend"),
-            notes=("2026-02-26 09:15",),
-            desc="Change order CO-003 signed 2026-02-26: decisions flow back to the EPR "
-            "worklist via FHIR R4 `Task`.",
-        ),
-        # 4.1 Azure deployment (planned 2026-04-24): waiting on Globex IT (not overdue).
-        L(
-            30,
-            "Globex IT provisions the Azure OpenAI private endpoint in UK South",
-            "rhys",
-            "2026-01-09 11:30",
-            milestone="4.1",
-            due="2026-03-20",
-            labels=("client-dependency", "infra"),
-            blocks=(19, 32, 33),
-            start="2026-02-24 10:00",
-            waiting="2026-03-03 14:20",
-            updated="2026-03-09 10:15",
-            desc="Private endpoint + DNS zone in the Globex landing zone subscription; "
-            "Northwind needs `Cognitive Services OpenAI User` on it. Globex change "
-            "CHG-22817 is in their CAB queue.",
-        ),
-        L(
-            31,
-            "Bicep templates: AKS, Key Vault, private DNS",
-            "liam",
-            "2026-01-09 11:36",
-            milestone="4.1",
-            due="2026-04-03",
-            estimate=5,
-            labels=("infra",),
-            start="2026-03-03 09:00",
-            updated="2026-03-09 15:05",
-        ),
-        L(
-            32,
-            "Deploy the inference service to the Globex tenant",
-            "liam",
-            "2026-01-09 11:42",
-            milestone="4.1",
-            due="2026-04-17",
-            estimate=3,
-            labels=("infra",),
-        ),
-        L(
-            33,
-            "Load and failover test in the Globex tenant",
-            "liam",
-            "2026-01-09 11:48",
-            milestone="4.1",
-            due="2026-04-24",
-            estimate=3,
-            labels=("infra",),
-        ),
-        L(
-            34,
-            "DCB0160 deployment safety case with the Globex CSO",
-            "james",
-            "2026-01-09 11:55",
-            milestone="4.1",
-            due="2026-04-24",
-            estimate=3,
-            labels=("clinical-safety",),
-        ),
-        # Team housekeeping outside the milestones.
-        L(
-            35,
-            "Spike: Azure AI Search for guideline retrieval",
-            "wei",
-            "2026-02-03 14:00",
-            estimate=2,
-            labels=("ml",),
-            backlog=True,
-        ),
-        L(
-            36,
-            "Pin Presidio to 2.2.x after recogniser regression",
-            "wei",
-            "2026-02-11 09:45",
-            labels=("data",),
-            start="2026-02-11 10:00",
-            done="2026-02-11 16:30",
-            estimate=1,
-        ),
-        L(
-            37,
-            "Weekly metrics notebook for steering packs",
-            "hannah",
-            "2026-02-20 10:10",
-            labels=("docs",),
-            start="2026-02-23 09:00",
-            done="2026-02-23 15:00",
-            estimate=1,
-        ),
-        L(
-            38,
-            "Investigate flaky eval job on the GPU runner",
-            "hannah",
-            "2026-03-06 16:20",
-            labels=("ml", "Bug"),
-            start="2026-03-09 09:15",
-            estimate=1,
-        ),
+        wire.linear_issues_page(page, has_next_page=number < len(pages), end_cursor=page[-1]["id"])
+        for number, page in enumerate(pages, start=1)
     ]
 
 
-def globex_pages() -> list[dict[str, Any]]:
-    issues = {i.n: i for i in globex_issues()}
-    nodes = [issues[n].to_json(issues) for n in sorted(issues)]
-    chunks = [nodes[i : i + LINEAR_PAGE_SIZE] for i in range(0, len(nodes), LINEAR_PAGE_SIZE)]
-    return [
-        {
-            "data": {
-                "issues": {
-                    "nodes": chunk,
-                    "pageInfo": {
-                        "hasNextPage": index < len(chunks) - 1,
-                        "endCursor": chunk[-1]["id"],
-                    },
-                }
-            }
+def glx_ref(n: int) -> JSON:
+    return {"id": _uuid(f"linear-issue:GLX-{n}"), "identifier": f"GLX-{n}"}
+
+
+def globex_issue(row: LinearRow) -> JSON:
+    key = f"GLX-{row.n}"
+
+    def time(when: str, what: str) -> str:
+        return wire.linear_timestamp(_moment(when, LONDON, key + what))
+
+    changes: list[tuple[str, str | None, str | None]] = []  # (when, from state, to state)
+    state = "Backlog" if row.backlog else "Todo"
+    moves = zip(
+        (row.start, row.review, row.wait, row.done, row.canceled),
+        ("In Progress", "In Review", "Waiting on Globex", "Done", "Canceled"),
+        strict=True,
+    )
+    for when, target in moves:
+        if when:
+            changes.append((when, state, target))
+            state = target
+    changes += [(when, None, None) for when in row.notes]
+    changes.sort(key=lambda change: change[0])
+    updated = row.updated or max([row.created] + [when for when, _, _ in changes])
+    slug = re.sub(r"[^a-z0-9]+", "-", row.title.lower()).strip("-")[:60].rstrip("-")
+    milestone = None
+    if row.ms:
+        name, target_date = LINEAR_MILESTONES[row.ms]
+        milestone = {
+            "id": _uuid(f"linear-milestone:{row.ms}"),
+            "name": name,
+            "targetDate": target_date,
         }
-        for index, chunk in enumerate(chunks)
-    ]
+    name, email = LINEAR_PEOPLE[row.who]
+    return wire.linear_issue(
+        issue_id=glx_ref(row.n)["id"],
+        identifier=key,
+        title=row.title,
+        description=prose(GLOBEX_TEXT.get(row.n, "")) or None,
+        url=f"https://linear.app/northwind-ai/issue/{key}/{slug}",
+        state={"name": state, "type": LINEAR_STATES[state]},
+        due_date=_day(row.due),
+        created_at=time(row.created, "created"),
+        updated_at=time(updated, "updated"),
+        completed_at=time(row.done, "done") if row.done else None,
+        canceled_at=time(row.canceled, "canceled") if row.canceled else None,
+        estimate=row.est,
+        assignee={"name": name, "email": email},
+        labels=[{"name": label} for label in _split(row.labels)],
+        project_milestone=milestone,
+        project=dict(LINEAR_PROJECT),
+        relations=[wire.linear_relation("blocks", glx_ref(n)) for n in row.blocks]
+        + [wire.linear_relation("related", glx_ref(n)) for n in row.related],
+        inverse_relations=[
+            wire.linear_relation("blocks", glx_ref(other.n), inverse=True)
+            for other in GLOBEX
+            if row.n in other.blocks
+        ]
+        + [
+            wire.linear_relation("related", glx_ref(other.n), inverse=True)
+            for other in GLOBEX
+            if row.n in other.related
+        ],
+        history=[
+            wire.linear_history(time(when, "history"), old, new)
+            for when, old, new in reversed(changes)  # newest first
+        ],
+    )
 
 
-def main() -> None:
-    for folder, pages in (("acme-jira", acme_pages()), ("globex-linear", globex_pages())):
-        for old in (HERE / folder).glob("page-*.json"):
-            old.unlink()
-        for number, page in enumerate(pages, start=1):
-            write_json(HERE / folder / f"page-{number}.json", page)
+# --------------------------------------------------------------------------------------------
+
+
+def write_pages(folder: Path, pages: list[JSON]) -> None:
+    """Replace folder/page-N.json with `pages` (2-space indent, UTF-8, final newline)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("page-*.json"):
+        old.unlink()
+    for number, page in enumerate(pages, start=1):
+        text = json.dumps(page, indent=2, ensure_ascii=False) + "\n"
+        (folder / f"page-{number}.json").write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str]) -> None:
+    out = Path(argv[0]) if argv else HERE
+    write_pages(out / "acme-jira", acme_pages())
+    write_pages(out / "globex-linear", globex_pages())
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

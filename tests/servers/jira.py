@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal
 
+from servers import wire
 from servers.base import FakeServer, Request, Response
 
 EMAIL = "bot@agency.test"
@@ -73,7 +74,6 @@ _SYSTEM_FIELDS = [
     ("comment", "Comment", ["comment"], "comments-page"),
     ("issuetype", "Issue Type", ["issuetype", "type"], "issuetype"),
 ]
-_CATEGORIES = {"new": (2, "To Do"), "indeterminate": (4, "In Progress"), "done": (3, "Done")}
 
 
 class JqlError(ValueError):
@@ -110,9 +110,7 @@ class FakeJira(FakeServer):
 
     def timestamp(self, at: dt.datetime) -> str:
         """`at` as Jira writes it, in the user's timezone: 2026-03-02T10:00:00.000-0600."""
-        local = at.astimezone(self.timezone)
-        millis = f"{local.microsecond // 1000:03d}"
-        return local.strftime("%Y-%m-%dT%H:%M:%S.") + millis + local.strftime("%z")
+        return wire.jira_timestamp(at.astimezone(self.timezone))
 
     def add(
         self,
@@ -132,29 +130,23 @@ class FakeJira(FakeServer):
         project = key.rsplit("-", 1)[0]
         self.projects.add(project)
         number = int(key.rsplit("-", 1)[1])
-        category_id, category_name = _CATEGORIES[category]
-        body: dict[str, Any] = {
-            "summary": summary or f"Ticket {key}",
-            "status": {
+        category_id, _, category_name = wire.STATUS_CATEGORIES[category]
+        body = wire.jira_fields(
+            summary=summary or f"Ticket {key}",
+            status={
                 "name": status or category_name,
                 "statusCategory": {"id": category_id, "key": category, "name": category_name},
             },
-            "resolution": {"name": "Done"} if category == "done" else None,
-            "resolutiondate": self.timestamp(updated) if category == "done" else None,
-            "statuscategorychangedate": self.timestamp(created or updated),
-            "created": self.timestamp(created or updated - dt.timedelta(days=1)),
-            "updated": self.timestamp(updated),
-            "duedate": None,
-            "labels": list(labels),
-            "fixVersions": [],
-            "components": [],
-            "issuelinks": [],
-            "assignee": None,
-            "description": None,
-            "project": {"id": "10000", "key": project, "name": project.title()},
-            "issuetype": {"name": "Task"},
-            "comment": {"comments": [], "total": 0},
-        }
+            resolution={"name": "Done"} if category == "done" else None,
+            resolutiondate=self.timestamp(updated) if category == "done" else None,
+            statuscategorychangedate=self.timestamp(created or updated),
+            created=self.timestamp(created or updated - dt.timedelta(days=1)),
+            updated=self.timestamp(updated),
+            labels=labels,
+            project={"id": "10000", "key": project, "name": project.title()},
+            issuetype={"name": "Task"},
+            comment={"comments": [], "total": 0},
+        )
         if epic and self.cloud:
             body["parent"] = {"id": "1", "key": epic, "fields": {"summary": f"Epic {epic}"}}
         elif epic:
@@ -165,14 +157,12 @@ class FakeJira(FakeServer):
             "key": key,
             "fields": body,
             "histories": [
-                {
-                    "id": str(n),
-                    "author": {"displayName": "Someone"},
-                    "created": self.timestamp(at),
-                    "items": [
-                        {"field": "status", "fieldtype": "jira", "fromString": old, "toString": new}
-                    ],
-                }
+                wire.jira_history(
+                    str(n),
+                    {"displayName": "Someone"},
+                    self.timestamp(at),
+                    [wire.jira_change("status", old, new)],
+                )
                 for n, (at, old, new) in sorted(
                     enumerate(history, 1), key=lambda e: e[1][0], reverse=True
                 )
@@ -352,25 +342,14 @@ class FakeJira(FakeServer):
             except ValueError:
                 return Response.json(400, {"errorMessages": ["Invalid nextPageToken."]})
             page = found[offset : offset + size]
-            answer: dict[str, Any] = {"issues": [render(i) for i in page]}
             end = offset + len(page)
-            if end < len(found) and page:
-                answer["nextPageToken"] = self._token(end, jql)
-                answer["isLast"] = False
-            else:
-                answer["isLast"] = True
-            return Response.json(200, answer)
+            token = self._token(end, jql) if end < len(found) and page else None
+            return Response.json(200, wire.jira_cloud_page([render(i) for i in page], token))
         start = int(params["startAt"] or 0)
         page = found[start : start + size]
+        issues = [render(i) for i in page]
         return Response.json(
-            200,
-            {
-                "expand": "schema,names",
-                "startAt": start,
-                "maxResults": size,
-                "total": len(found),
-                "issues": [render(i) for i in page],
-            },
+            200, wire.jira_dc_page(issues, start_at=start, max_results=size, total=len(found))
         )
 
     def _render(
@@ -382,22 +361,12 @@ class FakeJira(FakeServer):
         for fid in known if everything else fields:
             if fid in known and f"-{fid}" not in fields and fid not in wanted:
                 wanted.append(fid)
-        out: dict[str, Any] = {
-            "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
-            "id": issue["id"],
-            "self": f"{self.url}/rest/api/{version}/issue/{issue['id']}",
-            "key": issue["key"],
-            "fields": {fid: issue["fields"].get(fid) for fid in wanted},
-        }
-        if "changelog" in expand:
-            histories = issue["histories"]
-            out["changelog"] = {
-                "startAt": 0,
-                "maxResults": len(histories),
-                "total": len(histories),
-                "histories": histories,
-            }
-        return out
+        return wire.JiraSite(self.url, version).issue(
+            issue["id"],
+            issue["key"],
+            {fid: issue["fields"].get(fid) for fid in wanted},
+            issue["histories"] if "changelog" in expand else None,
+        )
 
     @staticmethod
     def _token(offset: int, jql: str) -> str:

@@ -52,6 +52,7 @@ from graphql import (
 )
 from graphql.error import GraphQLSyntaxError
 
+from servers import wire
 from servers.base import FakeServer, Request, Response
 from servers.shared import shared_file
 
@@ -187,11 +188,6 @@ def _error(message: str, code: str, **extensions: Any) -> dict[str, Any]:
     return {"message": message, "extensions": {"code": code, **extensions}}
 
 
-def _iso(at: dt.datetime) -> str:
-    """Linear's timestamp format: UTC with milliseconds and Z."""
-    return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 class FakeLinear(FakeServer):
     path = "/graphql"
 
@@ -238,62 +234,51 @@ class FakeLinear(FakeServer):
         """Add or replace an issue; `fields` (raw GraphQL values) override what is built."""
         team = identifier.rsplit("-", 1)[0]
         name, kind = state
-        node: dict[str, Any] = {
-            "id": f"uuid-{identifier.lower()}",
-            "identifier": identifier,
-            "title": title or f"Issue {identifier}",
-            "description": None,
-            "url": f"https://linear.app/globex/issue/{identifier.lower()}",
-            "trashed": trashed or None,
-            "archivedAt": _iso(updated) if archived or trashed else None,
-            "createdAt": _iso(created or updated - dt.timedelta(days=1)),
-            "updatedAt": _iso(updated),
-            "completedAt": _iso(updated) if kind == "completed" else None,
-            "canceledAt": _iso(updated) if kind == "canceled" else None,
-            "dueDate": due,
-            "estimate": None,
-            "state": {"id": f"state-{kind}", "name": name, "type": kind},
-            "assignee": None,
-            "team": {"id": f"team-{team}", "key": team, "name": team.title()},
-            "project": {"id": f"project-{project}", "name": project} if project else None,
-            "projectMilestone": {"id": f"ms-{milestone}", "name": milestone, "targetDate": None}
+        iso = wire.linear_timestamp
+        node = wire.linear_issue(
+            issue_id=f"uuid-{identifier.lower()}",
+            identifier=identifier,
+            title=title or f"Issue {identifier}",
+            url=f"https://linear.app/globex/issue/{identifier.lower()}",
+            created_at=iso(created or updated - dt.timedelta(days=1)),
+            updated_at=iso(updated),
+            completed_at=iso(updated) if kind == "completed" else None,
+            canceled_at=iso(updated) if kind == "canceled" else None,
+            due_date=due,
+            state={"id": f"state-{kind}", "name": name, "type": kind},
+            project={"id": f"project-{project}", "name": project} if project else None,
+            project_milestone={"id": f"ms-{milestone}", "name": milestone, "targetDate": None}
             if milestone
             else None,
-            "labels": {"nodes": [{"id": f"label-{n}", "name": n} for n in labels]},
-            "relations": {
-                "nodes": [
-                    {
-                        "id": f"rel-{identifier}-{other}",
-                        "type": "blocks",
-                        "relatedIssue": {"id": f"uuid-{other.lower()}", "identifier": other},
-                    }
-                    for other in blocks
-                ]
-            },
-            "inverseRelations": {
-                "nodes": [
-                    {
-                        "id": f"rel-{other}-{identifier}",
-                        "type": "blocks",
-                        "issue": {"id": f"uuid-{other.lower()}", "identifier": other},
-                    }
-                    for other in blocked_by
-                ]
-            },
-            "history": {
-                "nodes": [
-                    {
-                        "id": f"h-{identifier}-{n}",
-                        "createdAt": _iso(at),
-                        "fromState": {"name": old} if old else None,
-                        "toState": {"name": new},
-                    }
-                    for n, (at, old, new) in enumerate(
-                        sorted(history, key=lambda h: h[0], reverse=True)
-                    )
-                ]
-            },
-        }
+            labels=[{"id": f"label-{n}", "name": n} for n in labels],
+            relations=[
+                wire.linear_relation(
+                    "blocks",
+                    {"id": f"uuid-{other.lower()}", "identifier": other},
+                    relation_id=f"rel-{identifier}-{other}",
+                )
+                for other in blocks
+            ],
+            inverse_relations=[
+                wire.linear_relation(
+                    "blocks",
+                    {"id": f"uuid-{other.lower()}", "identifier": other},
+                    inverse=True,
+                    relation_id=f"rel-{other}-{identifier}",
+                )
+                for other in blocked_by
+            ],
+            history=[
+                wire.linear_history(iso(at), old, new, history_id=f"h-{identifier}-{n}")
+                for n, (at, old, new) in enumerate(
+                    sorted(history, key=lambda h: h[0], reverse=True)
+                )
+            ],
+            # Raw values of fields the builder leaves out (the demo pages predate them).
+            trashed=trashed or None,
+            archivedAt=iso(updated) if archived or trashed else None,
+            team={"id": f"team-{team}", "key": team, "name": team.title()},
+        )
         node.update(fields)
         self.issues[identifier] = node
         return node
@@ -445,15 +430,15 @@ class FakeLinear(FakeServer):
         def cursor(node: dict[str, Any]) -> str:
             return base64.urlsafe_b64encode(json.dumps([node[field], node["id"]]).encode()).decode()
 
-        return {
-            "nodes": page,
-            "pageInfo": {
+        return wire.linear_connection(
+            page,
+            {
                 "hasNextPage": len(nodes) > size,
                 "endCursor": cursor(page[-1]) if page else None,
                 "hasPreviousPage": after is not None,
                 "startCursor": cursor(page[0]) if page else None,
             },
-        }
+        )
 
 
 def _resolve(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
@@ -464,15 +449,15 @@ def _resolve(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
     if isinstance(value, dict) and "nodes" in value:
         first = args.get("first")
         nodes = value["nodes"] if first is None else value["nodes"][:first]
-        return {
-            "nodes": nodes,
-            "pageInfo": {
+        return wire.linear_connection(
+            nodes,
+            {
                 "hasNextPage": len(nodes) < len(value["nodes"]),
                 "hasPreviousPage": False,
                 "endCursor": None,
                 "startCursor": None,
             },
-        }
+        )
     return value
 
 
