@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import Any
 
 from pydantic import SecretStr
 from slack_sdk import WebClient
@@ -116,7 +117,7 @@ class Runtime:
         self._app_token = app_token
         self._socket: object | None = None
 
-    def health(self) -> tuple[int, dict[str, object]]:
+    def health(self) -> tuple[int, dict[str, Any]]:
         """GET /healthz: 200, or 503 when a source is stale or the scheduler is not running."""
         sources = [(c.id, h) for c in self.app.clients for h in self.app.freshness(c.id)]
         scheduler = SchedulerInfo("stopped")

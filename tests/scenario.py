@@ -62,7 +62,7 @@ def leaky_scenario(root: Path) -> Path:
     Returns the config path. As of 2026-03-10 both have an overdue client dependency.
     """
     m = MARK
-    internal = {
+    internal: dict[str, Any] = {
         "labels": [f"{m}-label"],
         "description": adf(f"{m}-adf-description"),
         "comment": {"comments": [{"body": adf(f"{m}-comment")}]},
@@ -71,7 +71,7 @@ def leaky_scenario(root: Path) -> Path:
         "components": [{"name": f"{m}-component"}],
         "project": {"key": "MRK", "name": f"{m}-project"},
     }
-    dep_fields = {
+    dep_fields: dict[str, Any] = {
         **internal,
         "labels": ["client-dependency", f"{m}-deplabel"],
         "assignee": {"displayName": CLIENT_SAFE[1], "emailAddress": f"{m}-depmail@client.test"},
@@ -121,7 +121,7 @@ def leaky_scenario(root: Path) -> Path:
         root / "jira",
         [{"issues": issues[:2], "nextPageToken": "t2"}, {"issues": issues[2:], "isLast": True}],
     )
-    linear_internal = {
+    linear_internal: dict[str, Any] = {
         "description": f"{m}-md-description",
         "url": f"https://linear.app/x/{m}-url",
         "assignee": {"name": f"{m}-lin-assignee", "email": f"{m}-lin@agency.test"},

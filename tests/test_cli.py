@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from scenario import leaky_scenario
 from support.cli import ok, run, status_json
+from support.configs import client, milestone, source, write_config
 
 from syncbot.cli import main
 
@@ -283,3 +284,64 @@ def test_bad_environment_settings_are_one_line(
     assert (
         "(got 'eighty')" in line and "SYNCBOT_LOG_FORMAT: input should be 'text' or 'json'" in line
     )
+
+
+def test_counts_in_the_check_line_agree_in_number(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYNCBOT_JIRA_URL", "https://jira.example.test")
+    monkeypatch.setenv("SYNCBOT_JIRA_PAT", "a-token")
+    config = write_config(
+        tmp_path / "one.toml",
+        client("acme", sources=[source("jira", project="ACME")], milestones=[milestone("1")]),
+    )
+    assert "OK (1 client, 1 milestone)" in ok(["check", "--config", str(config)])
+
+
+def test_check_reads_the_export_files_so_broken_json_is_caught_there(config: Path) -> None:
+    (config.parent / "jira" / "page-2.json").write_text("{not json")
+    result = run(["check", "--config", str(config)])
+    assert result.code == 2 and "Traceback" not in result.err
+    [line] = result.lines
+    assert line.startswith(f"{config}: clients[0].sources[0]: ") and "page-2.json" in line
+    assert "not valid JSON" in line
+
+
+def test_sync_names_milestones_that_match_nothing_and_counts_unmatched_tickets(
+    config: Path,
+) -> None:
+    text = config.read_text().replace('epic = "MRK-101"', 'epic = "MRK-999"')
+    config.write_text(text)
+    out = ok(["sync", "--config", str(config)])
+    assert "mrk: 1 milestone matched no ticket: 2.1 'Milestone two'; 2 tickets matched no " in out
+    assert "glx: 1 ticket matched no milestone" in out  # the Linear dependency has no milestone
+
+
+@pytest.mark.parametrize("command", ["status", "digest"])
+def test_a_client_that_never_synced_has_no_data_yet(config: Path, command: str) -> None:
+    result = run([command, "--config", str(config), "--client", "mrk"])
+    assert result.code == 2
+    assert result.lines == ["syncbot: error: no data yet for client mrk: run `syncbot sync`"]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("sqlite:////etc/hostname/x.db", "/etc/hostname"),
+        ("sqlite:////proc/nope/x.db", "/proc/nope"),
+        ("postgresql+psycopg://bob:hunter2@127.0.0.1:notaport/db", "port is not a number"),
+        ("postgresql+psycopg://bob@127.0.0.1:1/db?password=hunter2", "cannot open"),
+        ("postgresql+psycopg://bob:hunter2@127.0.0.1:1/db", "cannot open"),
+        ("nonsense", "not a database URL"),
+    ],
+)
+def test_an_unusable_database_is_one_line_without_its_password(
+    config: Path, monkeypatch: pytest.MonkeyPatch, url: str, shown: str
+) -> None:
+    monkeypatch.setenv("SYNCBOT_DATABASE_URL", url)
+    result = run(["sync", "--config", str(config)])
+    assert "Traceback" not in result.err
+    [line] = result.lines
+    assert shown in line and "hunter2" not in line
+    # Nothing listens on port 1: temporary (exit 1); a path or URL to fix: bad input (exit 2).
+    assert result.code == (1 if ":1/" in url else 2)

@@ -12,35 +12,33 @@ from typing import Any
 
 import pytest
 from scenario import jira_issue, write_pages
-
-from syncbot.cli import main
+from support import configs
+from support.cli import ok, status_json
 
 BLOCKS = {"name": "Blocks", "inward": "is blocked by", "outward": "blocks"}
-CONFIG = """
-[[clients]]
-id = "acme"
-name = "Acme"
-internal_channel = "CINT"
-client_channel = "CACME"
-timezone = "America/Chicago"
-baseline = 2026-01-09
-[[clients.sources]]
-kind = "jira-export"
-path = "export/page-*.json"
-[[clients.milestones]]
-id = "2.1"
-name = "Data pipeline operational"
-phase = "Data Preparation"
-planned = 2026-03-06
-match = { epic = "ACME-12" }
-[[clients.milestones]]
-id = "4.2"
-name = "Model deployed to staging"
-phase = "Deployment"
-planned = 2026-03-20
-weight = 3
-match = { epic = "ACME-13" }
-"""
+CONFIG = configs.client(
+    "acme",
+    client_channel="CACME",
+    baseline="2026-01-09",
+    sources=[configs.source(path="export/page-*.json")],
+    milestones=[
+        configs.milestone(
+            "2.1",
+            name="Data pipeline operational",
+            phase="Data Preparation",
+            planned="2026-03-06",
+            epic="ACME-12",
+        ),
+        configs.milestone(
+            "4.2",
+            name="Model deployed to staging",
+            phase="Deployment",
+            planned="2026-03-20",
+            weight=3,
+            epic="ACME-13",
+        ),
+    ],
+)
 
 
 def week(as_of: str) -> list[dict[str, Any]]:
@@ -130,37 +128,16 @@ def week(as_of: str) -> list[dict[str, Any]]:
 @pytest.fixture
 def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SYNCBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
-    path = tmp_path / "syncbot.toml"
-    path.write_text(CONFIG)
-    return path
+    return configs.write_config(tmp_path / "syncbot.toml", CONFIG)
 
 
 def status(
     capsys: pytest.CaptureFixture[str], config: Path, as_of: str, audience: str = "internal"
 ) -> dict[str, Any]:
+    """Sync that week's export, then `status --format json` as of that day."""
     write_pages(config.parent / "export", week(as_of))
-    assert main(["sync", "--config", str(config), "--as-of", as_of]) == 0
-    capsys.readouterr()
-    assert (
-        main(
-            [
-                "status",
-                "--config",
-                str(config),
-                "--client",
-                "acme",
-                "--format",
-                "json",
-                "--audience",
-                audience,
-                "--as-of",
-                as_of,
-            ]
-        )
-        == 0
-    )
-    doc: dict[str, Any] = json.loads(capsys.readouterr().out)
-    return doc
+    ok(["sync", "--config", str(config), "--as-of", as_of])
+    return status_json(config, "acme", audience=audience, as_of=as_of)
 
 
 def test_four_weeks(capsys: pytest.CaptureFixture[str], config: Path) -> None:

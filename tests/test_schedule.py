@@ -36,8 +36,16 @@ def anchor_week(c: Client) -> dt.date:
     return Config(clients=[c]).cadence(c, "client").anchor
 
 
-def at(*args: int, tz: ZoneInfo = CHICAGO) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=tz)
+def at(
+    year: int,
+    month: int,
+    day: int,
+    hour: int = 0,
+    minute: int = 0,
+    second: int = 0,
+    tz: ZoneInfo = CHICAGO,
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
 
 
 def test_internal_weekly_period_is_the_last_monday_nine_local() -> None:

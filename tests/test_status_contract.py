@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from scenario import leaky_scenario
+from support.cli import status_json
 
 from syncbot.cli import main
 
@@ -46,29 +46,8 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.mark.parametrize("audience", ["internal", "client"])
-def test_status_json_has_exactly_the_spec_fields(
-    config: Path, capsys: pytest.CaptureFixture[str], audience: str
-) -> None:
-    capsys.readouterr()
-    assert (
-        main(
-            [
-                "status",
-                "--config",
-                str(config),
-                "--client",
-                "mrk",
-                "--format",
-                "json",
-                "--audience",
-                audience,
-                "--as-of",
-                "2026-03-10",
-            ]
-        )
-        == 0
-    )
-    doc = json.loads(capsys.readouterr().out)
+def test_status_json_has_exactly_the_spec_fields(config: Path, audience: str) -> None:
+    doc = status_json(config, "mrk", audience=audience, as_of="2026-03-10")
     assert set(doc) == TOP
     assert doc["client"] == "mrk" and doc["audience"] == audience
     assert doc["as_of"] == "2026-03-10" and doc["stale"] is False
@@ -77,25 +56,8 @@ def test_status_json_has_exactly_the_spec_fields(
     assert all(set(w) == WARNING for w in doc["warnings"])
 
 
-def test_internal_status_values(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    capsys.readouterr()
-    assert (
-        main(
-            [
-                "status",
-                "--config",
-                str(config),
-                "--client",
-                "mrk",
-                "--format",
-                "json",
-                "--as-of",
-                "2026-03-10",
-            ]
-        )
-        == 0
-    )
-    doc = json.loads(capsys.readouterr().out)
+def test_internal_status_values(config: Path) -> None:
+    doc = status_json(config, "mrk", as_of="2026-03-10")
     one, two = doc["milestones"]
     # 1.1: MRK-2 open and past due (2026-03-01) -> counts as as-of; early warning applies.
     assert one == {

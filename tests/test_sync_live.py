@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,40 +11,33 @@ import pytest
 import time_machine
 from servers.jira import EMAIL, PAT, TOKEN, FakeJira, at
 from servers.linear import API_KEY, FakeLinear, utc
+from support import configs
+from support.cli import status_json
 
 from syncbot.cli import main
 from syncbot.store import Store
 
-CONFIG = """
-[[clients]]
-id = "acme"
-name = "Acme"
-internal_channel = "CINT"
-client_channel = "CACME"
-timezone = "America/Chicago"
-
-[[clients.sources]]
-kind = "jira"
-project = "ACME"
-
-[[clients.sources]]
-kind = "linear"
-team = "ENG"
-
-[[clients.milestones]]
-id = "2.1"
-name = "Data pipeline operational"
-phase = "Data Preparation"
-planned = 2026-03-06
-match = { epic = "ACME-100" }
-
-[[clients.milestones]]
-id = "3.1"
-name = "Model in staging"
-phase = "Deployment"
-planned = 2026-03-20
-match = { linear_milestone = "Staging" }
-"""
+CONFIG = configs.client(
+    "acme",
+    client_channel="CACME",
+    sources=[configs.source("jira", project="ACME"), configs.source("linear", team="ENG")],
+    milestones=[
+        configs.milestone(
+            "2.1",
+            name="Data pipeline operational",
+            phase="Data Preparation",
+            planned="2026-03-06",
+            epic="ACME-100",
+        ),
+        configs.milestone(
+            "3.1",
+            name="Model in staging",
+            phase="Deployment",
+            planned="2026-03-20",
+            match={"linear_milestone": "Staging"},
+        ),
+    ],
+)
 JIRA, LINEAR = "jira:ACME", "linear:ENG"
 LINE = re.compile(
     r"acme/(?P<source>\S+): fetched (?P<fetched>\d+) tickets \((?P<pages>\d+) "
@@ -95,9 +87,7 @@ def config(
         "SYNCBOT_SOURCE_TIMEOUT_SECONDS": "2",
     }.items():
         monkeypatch.setenv(name, value)
-    path = tmp_path / "syncbot.toml"
-    path.write_text(CONFIG, encoding="utf-8")
-    return path
+    return configs.write_config(tmp_path / "syncbot.toml", CONFIG)
 
 
 def sync(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -123,26 +113,6 @@ def stored(tmp_path: Path) -> dict[str, list[str]]:
         store.close()
 
 
-def status(config: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
-    assert (
-        main(
-            [
-                "status",
-                "--config",
-                str(config),
-                "--client",
-                "acme",
-                "--format",
-                "json",
-                "--as-of",
-                "2026-03-10",
-            ]
-        )
-        == 0
-    )
-    return json.loads(capsys.readouterr().out)  # type: ignore[no-any-return]
-
-
 def test_a_full_sync_then_an_incremental_one_with_nothing_changed(
     config: Path, jira: FakeJira, linear: FakeLinear, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -153,7 +123,7 @@ def test_a_full_sync_then_an_incremental_one_with_nothing_changed(
         JIRA: {"fetched": 25, "pages": 3, "requests": 3, "stored": 25},
         LINEAR: {"fetched": 120, "pages": 3, "requests": 3, "stored": 120},
     }
-    milestones = {m["id"]: m for m in status(config, capsys)["milestones"]}  # type: ignore[attr-defined]
+    milestones = {m["id"]: m for m in status_json(config, "acme", as_of="2026-03-10")["milestones"]}
     assert milestones["2.1"]["tickets_total"] == 25
     assert milestones["3.1"]["tickets_total"] == 30
     jira.reset_log()
@@ -184,7 +154,7 @@ def test_data_center_syncs_through_the_epic_link_field(
         assert code == 0, out
         assert summary(out)[JIRA] == {"fetched": 25, "pages": 3, "requests": 4, "stored": 25}
         assert {r.path for r in dc.requests} == {"/rest/api/2/field", "/rest/api/2/search"}
-    milestones = {m["id"]: m for m in status(config, capsys)["milestones"]}  # type: ignore[attr-defined]
+    milestones = {m["id"]: m for m in status_json(config, "acme", as_of="2026-03-10")["milestones"]}
     assert milestones["2.1"]["tickets_total"] == 25
 
 
@@ -218,10 +188,10 @@ def test_a_failed_sync_keeps_what_the_store_holds_and_marks_the_source_stale(
     assert stored(tmp_path) == before
     # One failed sync is a blip; with no success for more than two intervals (2 x 10 min by
     # default) the sources are stale, and status says so.
-    assert status(config, capsys)["stale"] is False
+    assert status_json(config, "acme", as_of="2026-03-10")["stale"] is False
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=21)
     with time_machine.travel(later, tick=False):
-        doc = status(config, capsys)
+        doc = status_json(config, "acme", as_of="2026-03-10")
     assert doc["stale"] is True
     assert sum(w["kind"] == "stale_source" for w in doc["warnings"]) == 2  # type: ignore[attr-defined]
 
@@ -298,7 +268,8 @@ def test_a_reconcile_that_finds_nothing_keeps_the_store(
 
 
 def test_a_rejected_jql_is_bad_input(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config.write_text(CONFIG.replace('project = "ACME"', 'jql = "project = ACME AND ((("'))
+    jql = configs.source("jira", jql="project = ACME AND (((")
+    configs.write_config(config, {**CONFIG, "sources": [jql, CONFIG["sources"][1]]})
     code, out = sync(config, capsys)
     assert code == 2
     [line] = [line for line in out.splitlines() if "FAILED" in line]

@@ -475,7 +475,11 @@ def test_the_cloud_stand_in_answers_the_removed_search_with_410(cloud: FakeJira)
 def test_the_cloud_stand_in_pages_post_requests_too(cloud: FakeJira) -> None:
     seed(cloud, 15)
     url = f"{cloud.url}/rest/api/3/search/jql"
-    body = {"jql": "project = ACME ORDER BY updated DESC", "fields": ["summary"], "maxResults": 10}
+    body: dict[str, Any] = {
+        "jql": "project = ACME ORDER BY updated DESC",
+        "fields": ["summary"],
+        "maxResults": 10,
+    }
     first = requests.post(url, json=body, auth=(EMAIL, TOKEN), timeout=5).json()
     second = requests.post(
         url, json={**body, "nextPageToken": first["nextPageToken"]}, auth=(EMAIL, TOKEN), timeout=5

@@ -50,10 +50,12 @@ def test_the_variables_we_send_fit_the_schemas_input_types(
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
 
-    good = get_variable_values(schema, operation.variable_definitions, variables_for(**source))
+    good = get_variable_values(
+        schema, operation.variable_definitions or (), variables_for(**source)
+    )
     bad = get_variable_values(
         schema,
-        operation.variable_definitions,
+        operation.variable_definitions or (),
         {"first": 50, "filter": {"team": {"keyy": {"eq": "ENG"}}}},
     )
 

@@ -46,6 +46,7 @@ from servers.jira import EMAIL, FakeJira, at
 from servers.jira import TOKEN as JIRA_TOKEN
 from servers.slack import TOKEN as SLACK_TOKEN
 from servers.slack import FakeSlack
+from support import configs
 
 from syncbot.store import Store
 
@@ -59,46 +60,42 @@ raise SystemExit(main(["run"]))
 SIGNING_SECRET = "e2e-signing-secret"
 A_AT = dt.datetime(2026, 3, 9, 14, 59, 52, tzinfo=dt.UTC)
 JIRA_SOURCE = "jira:ACME"
-CONFIG = """
-[schedule]
-internal_digest_cron = "* * * * *"
-client_digest_cron = "* * * * *"
-client_digest_every_weeks = 1
-sync_every_minutes = 1
-grace_minutes = 10
-
-[[clients]]
-id = "acme"
-name = "Acme Corp"
-internal_channel = "CINT"
-client_channel = "CACME"
-timezone = "America/Chicago"
-[[clients.sources]]
-kind = "jira"
-project = "ACME"
-[[clients.milestones]]
-id = "1.1"
-name = "Data pipeline operational"
-phase = "Data Preparation"
-planned = 2026-03-20
-match = { epic = "ACME-10" }
-
-[[clients]]
-id = "glx"
-name = "Globex"
-internal_channel = "CINT"
-client_channel = "CGLX"
-timezone = "Europe/London"
-[[clients.sources]]
-kind = "jira-export"
-path = "glx/page-*.json"
-[[clients.milestones]]
-id = "A"
-name = "Globex milestone"
-phase = "Build"
-planned = 2026-03-27
-match = { epic = "GLX-100" }
-"""
+SCHEDULE = {
+    "internal_digest_cron": "* * * * *",
+    "client_digest_cron": "* * * * *",
+    "client_digest_every_weeks": 1,
+    "sync_every_minutes": 1,
+    "grace_minutes": 10,
+}
+CLIENTS = (
+    configs.client(
+        "acme",
+        name="Acme Corp",
+        client_channel="CACME",
+        sources=[configs.source("jira", project="ACME")],
+        milestones=[
+            configs.milestone(
+                "1.1",
+                name="Data pipeline operational",
+                phase="Data Preparation",
+                planned="2026-03-20",
+                epic="ACME-10",
+            )
+        ],
+    ),
+    configs.client(
+        "glx",
+        name="Globex",
+        client_channel="CGLX",
+        timezone="Europe/London",
+        sources=[configs.source(path="glx/page-*.json")],
+        milestones=[
+            configs.milestone(
+                "A", name="Globex milestone", phase="Build", planned="2026-03-27", epic="GLX-100"
+            )
+        ],
+    ),
+)
 T = TypeVar("T")
 
 
@@ -224,8 +221,7 @@ def jira() -> Iterator[FakeJira]:
 
 def test_the_daemon_end_to_end(tmp_path: Path, jira: FakeJira) -> None:
     write_pages(tmp_path / "glx", [{"issues": list(glx_issues().values())}])
-    config = tmp_path / "syncbot.toml"
-    config.write_text(CONFIG, encoding="utf-8")
+    config = configs.write_config(tmp_path / "syncbot.toml", *CLIENTS, schedule=SCHEDULE)
     db_url = f"sqlite:///{tmp_path / 'state.db'}"
     with FakeSlack(channels=CHANNELS) as slack:
         env = {

@@ -210,3 +210,24 @@ def test_error_kinds_are_a_small_fixed_vocabulary() -> None:
     assert error_kind(SlackRefused("chat.postMessage", "not_in_channel")) == "refused"
     assert error_kind(SlackUnavailable("chat.postMessage", "HTTP 500")) == "unavailable"
     assert error_kind(ValueError("x")) == "other"
+
+
+def test_healthz_and_status_agree_from_the_first_minute(project: Project) -> None:
+    """One staleness rule: before a source's first successful sync both say stale; after it
+    both say fresh (they used to disagree for the first two sync intervals)."""
+    clock = Clock(MONDAY)
+    daemon = project.daemon(clock)
+    runtime = Runtime(daemon.app, project.settings(slack_signing_secret="secret"), daemon=daemon)
+    try:
+        status, doc = runtime.health()
+        assert status == 503
+        assert f"acme/{ACME}: never synced successfully" in doc["reasons"]
+        assert daemon.app.view("acme", "internal").stale is True
+        daemon.sync("acme")
+        daemon.sync("glx")
+        clock.set(MONDAY + dt.timedelta(minutes=5))
+        status, doc = runtime.health()
+        assert [s["stale"] for s in doc["sources"]] == [False, False]
+        assert daemon.app.view("acme", "internal").stale is False
+    finally:
+        runtime.slack.close()

@@ -138,3 +138,19 @@ def test_stale_alert_wording() -> None:
     )
     assert text.startswith(":warning: Linear data for Acme was last refreshed 3 h ago")
     assert text.endswith("Last error: HTTP 500")
+
+
+def test_an_alert_escapes_what_it_repeats_from_a_source(project: Project, slack: FakeSlack) -> None:
+    """A source's name and its tracker's error text reach the alert escaped: no ping."""
+    hostile = project.root / "<!channel>"
+    hostile.mkdir()
+    (hostile / "page-1.json").write_text("{not json <!here>", encoding="utf-8")
+    text = project.config.read_text()
+    project.config.write_text(
+        text.replace('path = "acme/page-*.json"', 'path = "<!channel>/page-*.json"')
+    )
+    daemon = project.daemon(Clock(T0))
+    daemon.sync("acme")
+    [alert] = [m for m in slack.posts("CINT") if "never been refreshed" in m.text]
+    for text in (alert.text, alert.blocks[0]["text"]["text"]):
+        assert "&lt;!channel&gt;" in text and "<!" not in text

@@ -43,7 +43,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     build_schema,
-    execute,
+    execute_sync,
     get_named_type,
     is_leaf_type,
     parse,
@@ -176,7 +176,7 @@ def _cost(
 
 
 def _page_size(node: FieldNode, variables: dict[str, Any]) -> int:
-    for argument in node.arguments:
+    for argument in node.arguments or ():
         if argument.name.value in ("first", "last"):
             value = value_from_ast_untyped(argument.value, variables)
             if isinstance(value, int):
@@ -382,7 +382,7 @@ class FakeLinear(FakeServer):
                 },
             )
         self.complexities.append(cost)
-        result = execute(
+        result = execute_sync(
             self.schema,
             document,
             root_value={"issues": self._issues},

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from pydantic import SecretStr
+from servers.base import Response
 from servers.slack import TOKEN, FakeSlack
 
 from syncbot.render.blocks import (
@@ -190,3 +191,12 @@ def test_find_posted_reads_metadata_across_history_pages(slack: FakeSlack) -> No
     }
     assert found == posted
     assert len(slack.api_calls("conversations.history")) == 2
+
+
+def test_a_history_cursor_that_repeats_ends_the_walk(slack: FakeSlack) -> None:
+    """conversations.history answering the same next_cursor again would loop for ever."""
+    page = {"ok": True, "messages": [], "has_more": True}
+    page["response_metadata"] = {"next_cursor": "same"}
+    slack.fault(Response.json(200, page), path="/api/conversations.history", times=None)
+    assert poster(slack, FakeTime()).find_posted("CINT", "k", oldest=0) == {}
+    assert len(slack.log("/api/conversations.history")) == 2
