@@ -11,7 +11,7 @@
     │   └── SourceRateLimited    the tracker kept answering "slow down"
     ├── StoreError           the state database cannot be opened or written
     │   └── StoreUnavailable     the database server is down or busy: try again (exit 1)
-    └── SlackError           (syncbot/slack/posting.py) Slack refused or failed a call
+    └── SlackError           (syncbot/slack/errors.py) Slack refused or failed a call
         ├── SlackRefused         ok:false that retrying will not fix (e.g. not_in_channel)
         ├── SlackRateLimited     429 beyond what we are willing to wait
         └── SlackUnavailable     5xx / network: the post may or may not have happened

@@ -122,3 +122,13 @@ def test_cursor_advances_by_instant_not_by_string(store: Store) -> None:
     assert store.tickets.records("acme")["src"].cursor == winter
     store.tickets.save("acme", "src", [], complete=False, cursor=summer, at=T0)
     assert store.tickets.records("acme")["src"].cursor == winter
+
+
+def test_tickets_stored_by_the_first_version_still_load() -> None:
+    """0.1 stored each status change as a list [at, from, to]."""
+    from syncbot.codec import ticket_from_json, ticket_to_json
+
+    original = ticket("A-1")
+    data = ticket_to_json(original)
+    data["history"] = [[c["at"], c["from_status"], c["to_status"]] for c in data["history"]]
+    assert ticket_from_json(data) == original

@@ -1,0 +1,1 @@
+"""Slack adapters: posting, the exactly-once outbox, slash commands, the bolt app."""
