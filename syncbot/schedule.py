@@ -29,6 +29,7 @@ MIN_GRACE = dt.timedelta(minutes=1)
 _SPANS = tuple(dt.timedelta(days=d) for d in (1 / 24, 1, 8, 32, 367, 5 * 366))
 _ONE_US = dt.timedelta(microseconds=1)
 _MAX_WEEKS_BACK = 5 * 53
+_MAX_STEPS = 200_000  # fires walked in one search, at most (a minute cron over the span)
 # The calendar APScheduler and datetime can both reason about with room to spare.
 _EARLIEST = dt.datetime(1971, 1, 1, tzinfo=dt.UTC)
 _LATEST = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
@@ -92,7 +93,8 @@ def period_for(cadence: Cadence, now: dt.datetime) -> dt.datetime:
         fire = _latest_in_digest_weeks(trigger, cadence, now)
     if fire is None:
         raise NeverFires(cadence.cron)
-    return fire.astimezone(cadence.tz)
+    # A wall time the autumn change repeats is one period: its first occurrence.
+    return fire.astimezone(cadence.tz).replace(fold=0)
 
 
 def grace(minutes: int) -> dt.timedelta:
@@ -128,11 +130,11 @@ def _latest_fire(
     """The latest fire time in [floor, limit] (floor None: within the last five years)."""
     for span in _SPANS:
         start = limit - span
-        bounded = floor is not None and start <= floor
+        bounded = floor is not None and _utc(start) <= _utc(floor)
         if bounded and floor is not None:
             start = floor
-        fire: dt.datetime | None = trigger.get_next_fire_time(None, start)
-        if fire is not None and fire <= limit:
+        fire: dt.datetime | None = trigger.get_next_fire_time(None, _utc(start))
+        if fire is not None and _utc(fire) <= _utc(limit):
             return _walk(trigger, fire, limit)
         if bounded:
             return None
@@ -140,21 +142,33 @@ def _latest_fire(
 
 
 def _walk(trigger: CronTrigger, fire: dt.datetime, limit: dt.datetime) -> dt.datetime:
-    """The last fire in [fire, limit], stepping from `fire`.
+    """The last fire in [fire, limit], stepping forward from `fire`.
 
-    In the repeated hour of an autumn clock change APScheduler can answer the same instant
-    (or an earlier one) again: then the search resumes a minute later, in UTC, so every step
-    moves forward and the walk always ends.
+    Instants are compared in UTC: two aware datetimes of one zone compare by wall clock, and
+    the repeated hour of an autumn clock change shows each wall time twice. A fire whose wall
+    time was already passed (the repeated hour's second copy) starts no new period: periods
+    are wall-clock fires, each once, and never go back. Where APScheduler answers an instant
+    that is not later, the search resumes a minute on. Every step moves forward and the number
+    of steps is bounded, so the walk always ends.
     """
-    probe = fire + _ONE_US
-    while True:
-        following: dt.datetime | None = trigger.get_next_fire_time(fire, probe)
-        if following is None or following > limit:
-            return fire
-        if following <= fire:
-            probe = (max(probe, fire) + dt.timedelta(minutes=1)).astimezone(dt.UTC)
-            if probe > limit:
-                return fire
+    end = _utc(limit)
+    canonical = current = fire  # the period's fire, and where the walk stands
+    probe = _utc(current) + _ONE_US
+    for _ in range(_MAX_STEPS):
+        following: dt.datetime | None = trigger.get_next_fire_time(current, probe)
+        if following is None or _utc(following) > end:
+            return canonical
+        if _utc(following) <= _utc(current):  # APScheduler went back: resume a minute on
+            probe = max(probe, _utc(following)) + dt.timedelta(minutes=1)
+            if probe > end:
+                return canonical
             continue
-        fire = following
-        probe = fire + _ONE_US
+        if following.replace(tzinfo=None) > canonical.replace(tzinfo=None):
+            canonical = following  # a new wall-clock time: a new period
+        current = following  # (else a wall time the repeated hour shows again: no new period)
+        probe = _utc(current) + _ONE_US
+    return canonical
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.UTC)
