@@ -14,6 +14,7 @@ import pytest
 from slack_env import Env
 
 ROOT = Path(__file__).resolve().parents[2]
+ARGS = ("digest", "--client", "mrk", "--post", "--audience", "internal")
 SCRIPT = (
     "import sys, datetime as dt, time_machine\n"
     "from syncbot.cli import main\n"
@@ -24,8 +25,7 @@ SCRIPT = (
 
 def post(at: dt.datetime) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, at.isoformat()]
-        + ["digest", "--client", "mrk", "--post", "--audience", "internal"],
+        [sys.executable, "-c", SCRIPT, at.isoformat(), *ARGS],
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
