@@ -408,6 +408,10 @@ class Syncbot:
         record = self.store.signoffs.sign_off(client_id, phase, user_id, self.clock())
         return record, phase not in before
 
+    def first_request(self, kind: str, key: str, window: dt.timedelta) -> bool:
+        """True the first time a signed request (or a delivery) is seen within `window`."""
+        return self.store.seen.first(kind, key, self.clock(), window)
+
     # -- the outbox ---------------------------------------------------------------------------
 
     def period(self, client: Client, audience: str, now: dt.datetime | None = None) -> dt.datetime:

@@ -10,6 +10,7 @@ jobs, safe to abandon: see `syncbot.daemon`); the exit code is 0.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import sys
@@ -43,6 +44,7 @@ from syncbot.web import (
 )
 
 logger = logging.getLogger("syncbot")
+REPLAY_WINDOW = dt.timedelta(minutes=6)  # Slack's 5-minute signature window, and a margin
 
 
 def slack_access(settings: Settings) -> SlackAccess:
@@ -107,7 +109,7 @@ class Runtime:
         self.router = Router()
         self.routes: list[str] = []  # "METHOD /path", for the line `syncbot run` prints
         if secret:
-            self.router.mount(EVENTS_PATH, self.slack.events_app())
+            self.router.mount(EVENTS_PATH, self.slack.events_app(self._first_seen))
             self.routes.append(f"POST {EVENTS_PATH}")
         self.daemon = daemon
         if daemon is not None:
@@ -116,6 +118,9 @@ class Runtime:
             self.routes += [f"GET {HEALTH_PATH}", f"GET {METRICS_PATH}"]
         self._app_token = app_token
         self._socket: object | None = None
+
+    def _first_seen(self, signature: str) -> bool:
+        return self.app.first_request("slack", signature, REPLAY_WINDOW)
 
     def health(self) -> tuple[int, dict[str, Any]]:
         """GET /healthz: 200, or 503 when a source is stale or the scheduler is not running."""

@@ -12,15 +12,18 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-# waitress ships no type information; only create_server and the server's run/close are used.
-import waitress.server  # type: ignore[import-untyped]
+# waitress ships no type information: its server, channel and settings are used untyped.
 import waitress.wasyncore  # type: ignore[import-untyped]
 from prometheus_client import make_wsgi_app
+from waitress.adjustments import Adjustments  # type: ignore[import-untyped]
+from waitress.channel import HTTPChannel  # type: ignore[import-untyped]
+from waitress.server import TcpWSGIServer  # type: ignore[import-untyped]
 
 from syncbot.domain import SourceHealth
 from syncbot.metrics import Metrics
@@ -173,19 +176,91 @@ class Router:
         return respond(start_response, 404, {"error": "not found"})
 
 
+READ_SECONDS = 10.0  # longest a request may take to arrive, headers and body
+IDLE_SECONDS = 30  # longest a connection may stay open with nothing to do
+CONNECTIONS = 100
+
+
+class _BoundedChannel(HTTPChannel):  # type: ignore[misc]  # waitress ships no types
+    """A waitress channel that notes when the request it is reading began."""
+
+    request_started: float | None = None
+
+    def received(self, data: bytes) -> bool:
+        if data and self.request is None:
+            self.request_started = time.time()
+        handled: bool = super().received(data)
+        if self.request is None:
+            self.request_started = None
+        return handled
+
+
+class _BoundedServer(TcpWSGIServer):  # type: ignore[misc]  # waitress ships no types
+    """waitress with a deadline per request and room kept for new connections (slowloris).
+
+    waitress only closes connections idle for `channel_timeout`; one that trickles a byte
+    now and then is never idle. Here a request that has not fully arrived within
+    `read_seconds` is dropped, and at the connection limit the connection that has waited
+    longest without a complete request makes room for a new one, so genuine requests (Slack,
+    /healthz) get through whatever a few hundred half-sent ones do.
+    """
+
+    channel_class = _BoundedChannel
+    read_seconds = READ_SECONDS
+
+    def maintenance(self, now: float) -> None:
+        super().maintenance(now)
+        started = now - self.read_seconds
+        for channel in list(self.active_channels.values()):
+            begun = getattr(channel, "request_started", None)
+            if begun is not None and begun < started and not channel.requests:
+                channel.will_close = True
+
+    def readable(self) -> bool:
+        if self.accepting and len(self._map) >= self.adj.connection_limit:
+            self._make_room()
+        return bool(super().readable())
+
+    def _make_room(self) -> None:
+        waiting = [
+            c
+            for c in self.active_channels.values()
+            if not c.requests and not c.will_close and not c.close_when_flushed
+        ]
+        if waiting:
+            oldest = min(
+                waiting, key=lambda c: getattr(c, "request_started", None) or c.creation_time
+            )
+            oldest.will_close = True
+
+
 class HttpServer:
     """waitress serving a WSGI app on host:port (port 0: any free port, see `.port`)."""
 
-    def __init__(self, app: WSGIApplication, host: str, port: int, *, threads: int = 8) -> None:
-        self._server: Any = waitress.server.create_server(
-            app,
+    def __init__(
+        self,
+        app: WSGIApplication,
+        host: str,
+        port: int,
+        *,
+        threads: int = 8,
+        read_seconds: float = READ_SECONDS,
+        idle_seconds: int = IDLE_SECONDS,
+        connections: int = CONNECTIONS,
+    ) -> None:
+        adj = Adjustments(
             host=host,
             port=port,
             threads=threads,
             ident="syncbot",
             max_request_body_size=MAX_BODY,
             clear_untrusted_proxy_headers=True,
+            channel_timeout=idle_seconds,
+            cleanup_interval=1,
+            connection_limit=connections,
         )
+        self._server: Any = _BoundedServer(app, adj=adj, sockinfo=adj.listen[0])
+        self._server.read_seconds = read_seconds
         self._running = threading.Event()
         self._stopped = threading.Event()
 

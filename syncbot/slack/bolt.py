@@ -19,7 +19,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -28,6 +28,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
+from slack_sdk.signature import Clock, SignatureVerifier
 
 from syncbot import messages
 from syncbot.slack.commands import Commands, Reply, SlashRequest
@@ -37,6 +38,7 @@ EVENTS_PATH = "/slack/events"
 INLINE_SECONDS = 2.0
 MAX_BODY = 1 << 20  # Slack payloads are a few KB
 WINDOW_SECONDS = 60 * 5
+BODY_KEY = "syncbot.body"  # the raw body, read once and kept in the WSGI environ
 _BOLT_VERIFICATION_LOGGER = "slack_bolt.RequestVerification"
 
 
@@ -62,6 +64,10 @@ class SlackApp:
     ) -> None:
         self.commands = commands
         self.inline_seconds = inline_seconds
+        # Without a signing secret only Socket Mode is served (its requests are not signed)
+        # and /slack/events is not mounted; a random secret keeps bolt from reading
+        # SLACK_SIGNING_SECRET from the environment or accepting an empty one.
+        self.signing_secret = signing_secret or secrets.token_hex(32)
         self.pool = concurrent.futures.ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="syncbot-slash"
         )
@@ -78,10 +84,7 @@ class SlackApp:
 
         self.bolt = App(
             name="syncbot",
-            # Without a signing secret only Socket Mode is served (its requests are not signed)
-            # and /slack/events is not mounted; a random secret keeps bolt from reading
-            # SLACK_SIGNING_SECRET from the environment or accepting an empty one.
-            signing_secret=signing_secret or secrets.token_hex(32),
+            signing_secret=self.signing_secret,
             authorize=authorize,
             client=client,
             logger=base,
@@ -118,9 +121,14 @@ class SlackApp:
             return
         _respond_all(respond, reply.messages, _kind(reply))
 
-    def events_app(self) -> WSGIApplication:
-        """WSGI app for POST /slack/events: pre-checked, logged without bodies."""
-        return SignedRequests(SlackRequestHandler(self.bolt, path=EVENTS_PATH))
+    def events_app(self, first_seen: Callable[[str], bool]) -> WSGIApplication:
+        """WSGI app for POST /slack/events: pre-checked, replays refused, logged without
+        bodies; `first_seen(signature)` remembers the signatures of verified requests."""
+        return SignedRequests(
+            SlackRequestHandler(self.bolt, path=EVENTS_PATH),
+            signing_secret=self.signing_secret,
+            first_seen=first_seen,
+        )
 
     def socket_mode(self, app_token: str) -> SocketModeHandler:
         """Socket Mode (no public URL): connect() starts it in background threads."""
@@ -145,14 +153,30 @@ def _respond_all(respond: Respond, payloads: Iterable[dict[str, Any]], kind: str
 
 
 class SignedRequests:
-    """Refuses malformed requests with 401 before bolt sees them, and logs every 401 (bolt's
-    or ours) with the reason and the peer, never the request body."""
+    """Refuses malformed and replayed requests with 401 before bolt sees them, and logs every
+    401 (bolt's or ours) with the reason and the peer, never the request body.
 
-    def __init__(self, app: WSGIApplication) -> None:
+    A replay is a correctly signed request whose signature was seen before within Slack's
+    5-minute window: `first_seen(signature)` records each in the store, so every daemon
+    sharing the database refuses it, whichever one got it first.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        signing_secret: str,
+        first_seen: Callable[[str], bool],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.app = app
+        self.verifier = SignatureVerifier(signing_secret, clock=_Clock(clock))
+        self.first_seen = first_seen
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         problem = _malformed(environ)
+        if problem is None:
+            problem = self._replayed(environ)
         if problem is not None:
             self._log(environ, problem)
             return _unauthorized(start_response)
@@ -167,6 +191,22 @@ class SignedRequests:
             self._log(environ, rejection_reason(environ, time.time()))
         return body
 
+    def _replayed(self, environ: WSGIEnvironment) -> str | None:
+        """A verified signature seen before: a replay. (Unverified requests are left to bolt,
+        which refuses them; only a valid signature is worth remembering.)"""
+        signature = str(environ.get("HTTP_X_SLACK_SIGNATURE") or "")
+        stamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "")
+        body = (
+            environ["wsgi.input"].getvalue() if hasattr(environ["wsgi.input"], "getvalue") else b""
+        )
+        if not signature or not stamp:
+            return None
+        if not self.verifier.is_valid(body=body, timestamp=stamp, signature=signature):
+            return None
+        if self.first_seen(signature):
+            return None
+        return "replayed (this signature was already used)"
+
     @staticmethod
     def _log(environ: WSGIEnvironment, reason: str) -> None:
         logger.warning(
@@ -176,6 +216,16 @@ class SignedRequests:
             environ.get("REMOTE_ADDR", "?"),
             reason,
         )
+
+
+class _Clock(Clock):
+    """slack_sdk's verifier asks a clock object for `now()`."""
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self._now = now
+
+    def now(self) -> float:
+        return self._now()
 
 
 def _malformed(environ: WSGIEnvironment) -> str | None:
@@ -191,6 +241,7 @@ def _malformed(environ: WSGIEnvironment) -> str | None:
         return "body too large"
     body = environ["wsgi.input"].read(length) if length > 0 else b""
     environ["wsgi.input"] = io.BytesIO(body)
+    environ[BODY_KEY] = body
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:

@@ -6,6 +6,7 @@
     store.signoffs   phase sign-offs                              (store/signoffs.py)
     store.meta       installation-wide values                     (store/meta.py)
     store.claims     whether an outbox claim's holder is alive    (store/claims.py)
+    store.seen       request ids seen recently (replays)          (store/seen.py)
 
 The engine, sessions and the translation of database errors live in `store/db.py`.
 """
@@ -17,6 +18,7 @@ from syncbot.store.db import Database
 from syncbot.store.history import HistoryStore, MilestoneSnapshot
 from syncbot.store.meta import MetaStore
 from syncbot.store.outbox import OutboxEntry, OutboxKey, OutboxStore, PostedDigest, new_entry
+from syncbot.store.seen import SeenStore
 from syncbot.store.signoffs import SignOff, SignoffStore
 from syncbot.store.tickets import SourceRecord, TicketStore
 
@@ -48,6 +50,7 @@ class Store:
         self.signoffs = SignoffStore(self.db)
         self.meta = MetaStore(self.db)
         self.claims = OwnerLocks(self.db)
+        self.seen = SeenStore(self.db)
 
     @property
     def url(self) -> str:

@@ -299,3 +299,20 @@ def test_syncbot_run_serves_signed_slash_commands_and_stops_on_sigterm(env: Env)
             proc.wait()
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+def test_a_replayed_signed_request_is_refused_by_every_daemon_on_the_store(
+    env: Env, served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = slash(env, "signoff Deployment", "CMRK", user=APPROVER)
+    headers = signed(body)
+    status, answer = send(served.url + EVENTS_PATH, body, headers)
+    assert status == 200 and "signed off by" in answer
+    with caplog.at_level(logging.WARNING):
+        for _ in range(2):  # within the five minutes: a replay, whatever it asks
+            status, answer = send(served.url + EVENTS_PATH, body, headers)
+            assert status == 401 and "signed off" not in answer
+        for other in start(env):  # a second daemon on the same database agrees
+            assert send(other.url + EVENTS_PATH, body, headers)[0] == 401
+    assert "replayed" in "\n".join(r.getMessage() for r in caplog.records)
+    assert len(env.store().signoffs.load("mrk")) == 1
