@@ -47,6 +47,7 @@ from syncbot.schedule import NeverFires, grace, period_for
 from syncbot.settings import Settings
 from syncbot.store import MilestoneSnapshot, OutboxEntry, OutboxKey, SignOff, Store, new_entry
 from syncbot.store.outbox import PostedDigest, Reported
+from syncbot.store.tickets import unstorable
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -215,17 +216,22 @@ class Syncbot:
                     f"returned no tickets at all; keeping the {record.tickets} stored "
                     "rather than dropping them (check the source's project, team or jql)",
                 )
+            storable, refused = _storable(result.tickets)
             report.stored = self.store.tickets.save(
                 client.id,
                 source.name,
-                result.tickets,
+                storable,
                 complete=result.complete,
                 cursor=result.cursor,
                 at=self.clock(),
+                keep=[key for key, _ in refused],
             )
-            report.fetched, report.skipped = len(result.tickets), result.skipped
+            report.fetched = len(result.tickets)
+            report.skipped = result.skipped + len(refused)
             report.pages, report.requests = result.pages, result.requests
-            report.notes = result.notes
+            report.notes = list(result.notes)
+            if refused:
+                report.notes.append(messages.unstorable(refused))
         except SyncbotError as exc:
             logger.debug("sync of %s failed", source.name, exc_info=True)
             report.error = exc.detail if isinstance(exc, SourceError) else str(exc)
@@ -573,6 +579,18 @@ def _stale_warnings(health: Sequence[SourceHealth], now: dt.datetime) -> list[Wa
             internal = f"{text} ({h.source}: {h.last_error})" if h.last_error else text
             out.append(Warning(WarningKind.STALE_SOURCE, None, internal, client_message=text))
     return out
+
+
+def _storable(tickets: Sequence[Ticket]) -> tuple[list[Ticket], list[tuple[str, str]]]:
+    """The tickets the store can hold, and (key, why) of those it cannot (skipped, named)."""
+    keep, refused = [], []
+    for ticket in tickets:
+        problem = unstorable(ticket)
+        if problem is None:
+            keep.append(ticket)
+        else:
+            refused.append((ticket.key, problem))
+    return keep, refused
 
 
 def _matching(client: Client, tickets: Sequence[Ticket]) -> Matching:

@@ -28,11 +28,13 @@ if TYPE_CHECKING:
     from syncbot.render.doc import DigestDoc
     from syncbot.render.views import Audience
     from syncbot.settings import Settings
+    from syncbot.store import Store
 
 logger = logging.getLogger("syncbot")
 DEMO_AS_OF = dt.date(2026, 3, 10)
 DEFAULT_CONFIG = Path("config/syncbot.toml")
 DEMO_STATE = Path(".syncbot") / "demo.sqlite3"
+_OPENED: list[Store] = []
 
 
 class _Parser(argparse.ArgumentParser):
@@ -148,6 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `syncbot status | head`: the reader left; not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    finally:
+        while _OPENED:
+            _OPENED.pop().close()
 
 
 def _config_path(args: argparse.Namespace, settings: Settings) -> Path:
@@ -168,11 +173,19 @@ def _now() -> dt.datetime:
 
 def _app(args: argparse.Namespace, *, settings: Settings | None = None) -> Syncbot:
     from syncbot.app import Syncbot
-    from syncbot.store import Store
 
     loaded_settings, loaded = _load(args)
     settings = settings or loaded_settings
-    return Syncbot(loaded, settings, Store(settings.resolved_database_url()), _now)
+    return Syncbot(loaded, settings, _store(settings.resolved_database_url()), _now)
+
+
+def _store(url: str) -> Store:
+    """A store the command closes when it ends (main's `finally`)."""
+    from syncbot.store import Store
+
+    store = Store(url)
+    _OPENED.append(store)
+    return store
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -352,7 +365,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from syncbot.config import load_config
     from syncbot.render import text
     from syncbot.settings import Settings
-    from syncbot.store import Store
 
     config = getattr(args, "config", None) or find_demo_config()
     loaded = load_config(config)
@@ -362,7 +374,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     url = f"sqlite:///{db}"
     # The demo is offline by design: no .env, no tracker credentials.
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
-    app = Syncbot(loaded, settings, Store(url), _now)
+    app = Syncbot(loaded, settings, _store(url), _now)
     print("Syncing the recorded Jira and Linear responses under config/demo/ ...")
     code = _sync(app, as_of=args.as_of)
     if code:

@@ -225,10 +225,14 @@ def load_config(path: Path) -> LoadedConfig:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: {_describe_toml_error(text, exc)}"]) from exc
+    except RecursionError:
+        raise ConfigError([f"{path}: not a syncbot config: values nested too deeply"]) from None
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError([f"{path}: {line}" for line in _describe_validation(exc, raw)]) from exc
+    except RecursionError:
+        raise ConfigError([f"{path}: not a syncbot config: values nested too deeply"]) from None
     problems = [f"{path}: {p}" for p in _semantic_problems(config, path)]
     if problems:
         raise ConfigError(problems)

@@ -74,6 +74,18 @@ def phase_gate(milestone: str, phase: str, previous: str) -> str:
     return f"Work on '{milestone}' ({phase}) started before '{previous}' was signed off."
 
 
+def unstorable(refused: Sequence[tuple[str, str]]) -> str:
+    """The sync summary's note on tickets the store cannot hold."""
+    shown = "; ".join(f"{_short(key)}: {why}" for key, why in refused[:3])
+    more = "; ..." if len(refused) > 3 else ""
+    return f"skipped {plural(len(refused), 'ticket')} the store cannot hold ({shown}{more})"
+
+
+def _short(text: str, limit: int = 40) -> str:
+    text = text.replace("\x00", "\\0")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def no_data(client_id: str) -> str:
     return f"no data yet for client {client_id}: run `syncbot sync`"
 

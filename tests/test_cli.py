@@ -345,3 +345,20 @@ def test_an_unusable_database_is_one_line_without_its_password(
     assert shown in line and "hunter2" not in line
     # Nothing listens on port 1: temporary (exit 1); a path or URL to fix: bad input (exit 2).
     assert result.code == (1 if ":1/" in url else 2)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = " + "[" * 5000 + "]" * 5000,
+        "[a" + ".b" * 3000 + "]\nc = 1",
+        "x = " + "{ y = " * 2000 + "1" + " }" * 2000,
+    ],
+    ids=["arrays", "tables", "inline-tables"],
+)
+def test_deeply_nested_toml_is_one_line(tmp_path: Path, text: str) -> None:
+    config = tmp_path / "deep.toml"
+    config.write_text(text)
+    result = run(["check", "--config", str(config)])
+    assert result.code == 2 and "Traceback" not in result.err
+    assert result.lines and all(line.startswith(f"{config}: ") for line in result.lines)

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+from scenario import jira_issue, write_pages
+from support.cli import ok
+from support.configs import client, milestone, source, write_config
 
 from syncbot.domain import Progress, StatusChange, Ticket
 from syncbot.errors import StoreError
 from syncbot.store import MilestoneSnapshot, Store
 
 T0 = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def ticket(key: str, updated: dt.datetime = T0, **kw: object) -> Ticket:
@@ -132,3 +140,54 @@ def test_tickets_stored_by_the_first_version_still_load() -> None:
     data = ticket_to_json(original)
     data["history"] = [[c["at"], c["from_status"], c["to_status"]] for c in data["history"]]
     assert ticket_from_json(data) == original
+
+
+def test_tickets_the_store_cannot_hold_are_skipped_and_named(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 200-character key, a NUL, an `updated` in the year 9999: on PostgreSQL each failed
+    the whole source on every sync ("...Query-invoked autoflush..."). Now each is skipped,
+    counted and named, and the good tickets are stored."""
+    good = jira_issue("MRK-1", summary="fine", parent={"key": "MRK-100"})
+    long_key = jira_issue("MRK-" + "9" * 200, summary="long key")
+    nul = jira_issue("MRK-2", summary="a \x00 in the title")
+    future = jira_issue("MRK-3", summary="far", updated="9999-01-01T10:00:00.000-0600")
+    write_pages(tmp_path / "jira", [{"issues": [good, long_key, nul, future], "isLast": True}])
+    config = write_config(
+        tmp_path / "syncbot.toml",
+        client("mrk", sources=[source(path="jira/page-*.json")], milestones=[milestone("1")]),
+    )
+    monkeypatch.setenv("SYNCBOT_DATABASE_URL", store_url)
+    for _ in range(2):  # and again: the source keeps working
+        out = ok(["sync", "--config", str(config)])
+        assert "1 stored" in out
+        assert "skipped 3 tickets the store cannot hold" in out
+        assert "MRK-9999" in out and "MRK-2: contains a NUL" in out and "MRK-3: updated" in out
+
+
+def test_two_first_syncs_at_once_on_a_fresh_store_both_succeed(
+    store_url: str, tmp_path: Path
+) -> None:
+    """Both create the tables and the source's row at the same moment: one wins each race
+    and the other uses what it wrote (no "Query-invoked autoflush" failure)."""
+    issues = [jira_issue(f"MRK-{n}", summary=f"t{n}", parent={"key": "MRK-100"}) for n in range(30)]
+    write_pages(tmp_path / "jira", [{"issues": issues, "isLast": True}])
+    config = write_config(
+        tmp_path / "syncbot.toml",
+        client("mrk", sources=[source(path="jira/page-*.json")], milestones=[milestone("1")]),
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SYNCBOT_DATABASE_URL": store_url}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "syncbot", "sync", "--config", str(config)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        out, err = run.communicate(timeout=60)
+        assert run.returncode == 0, err
+        assert "30 stored" in out and "autoflush" not in err
