@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 from syncbot.config import Client, LoadedConfig, Schedule
 from syncbot.connectors import open_source
-from syncbot.connectors.base import ProgressCallback
+from syncbot.connectors.base import (
+    Connections,
+    FetchOptions,
+    JiraAccess,
+    LinearAccess,
+    ProgressCallback,
+)
+from syncbot.connectors.retry import RetryPolicy
 from syncbot.domain import ClientState, SourceHealth, Ticket, Warning, WarningKind
 from syncbot.errors import (
     DataError,
@@ -67,6 +74,41 @@ def today(client: Client, now: dt.datetime) -> dt.date:
     return now.astimezone(client.tz).date()
 
 
+def connections_from_settings(settings: Settings) -> Connections:
+    """The connectors' value objects from the environment's settings (the connectors never
+    read `Settings`). A tracker whose credentials are incomplete gets no access object, and
+    `missing` names what to set."""
+    missing = {
+        tracker: " and ".join(names)
+        for tracker in ("jira", "linear")
+        if (names := settings.missing_for(tracker))
+    }
+    jira = None
+    if "jira" not in missing and settings.jira_url:
+        jira = JiraAccess(
+            url=settings.jira_url,
+            # A PAT means Data Center; without one, missing_for made sure of email + token.
+            email=None if settings.jira_pat else settings.jira_email,
+            token=None if settings.jira_pat else settings.jira_token,
+            pat=settings.jira_pat,
+        )
+    linear = None
+    if settings.linear_api_key is not None:
+        linear = LinearAccess(url=settings.linear_api_url, api_key=settings.linear_api_key)
+    options = FetchOptions(
+        jira_page_size=settings.jira_page_size,
+        linear_page_size=settings.linear_page_size,
+        overlap=dt.timedelta(minutes=settings.sync_overlap_minutes),
+        timeout=settings.source_timeout_seconds,
+        retry=RetryPolicy(
+            retries=settings.source_retries,
+            backoff=settings.source_backoff_seconds,
+            max_wait=settings.source_max_wait_seconds,
+        ),
+    )
+    return Connections(jira=jira, linear=linear, options=options, missing=missing)
+
+
 def sync_client(
     loaded: LoadedConfig,
     client: Client,
@@ -85,6 +127,7 @@ def sync_client(
     """
     reports = []
     records = store.source_records(client.id)
+    connections = connections_from_settings(settings)
     for source in client.sources:
         report = SyncReport(client.id, source.name)
         started = time.perf_counter()
@@ -96,7 +139,8 @@ def sync_client(
                 or record.last_full is None
                 or (now() - record.last_full > dt.timedelta(hours=settings.full_reconcile_hours))
             )
-            result = open_source(loaded, client, source, settings).fetch(
+            files = loaded.export_files(source) if source.is_export else []
+            result = open_source(source, client=client, connections=connections, files=files).fetch(
                 updated_since=None if reconcile else record.cursor if record else None,
                 full=reconcile,
                 progress=progress(source.name) if progress else None,

@@ -12,18 +12,16 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from jira import JIRA, JIRAError
-from pydantic import SecretStr
 
 from syncbot.connectors import live
 from syncbot.connectors.adf import adf_to_text
-from syncbot.connectors.base import FetchResult, ProgressCallback
+from syncbot.connectors.base import FetchResult, JiraAccess, ProgressCallback
 from syncbot.connectors.parsing import (
     MalformedTicket,
     names,
@@ -34,7 +32,15 @@ from syncbot.connectors.parsing import (
     timestamp,
     tolerant,
 )
-from syncbot.connectors.retry import Attempts, Retryable, RetryPolicy, Sleep, retry_after
+from syncbot.connectors.retry import (
+    Attempts,
+    Clock,
+    Retryable,
+    RetryPolicy,
+    Sleep,
+    retry_after,
+    utc_now,
+)
 from syncbot.domain import Progress, StatusChange, Ticket
 from syncbot.errors import SourceAuthError, SourceError, SourceQueryError
 
@@ -208,27 +214,6 @@ JQL_DATE = "%Y/%m/%d %H:%M"  # JQL's minute-resolution date format
 _ORDER_BY = re.compile(r"\border\s+by\b.*\Z", re.IGNORECASE | re.DOTALL)
 
 
-@dataclass(frozen=True)
-class JiraCredentials:
-    """Email + API token (Cloud, HTTP basic) or a personal access token (Data Center, Bearer).
-
-    They also decide the deployment: a PAT means Data Center, which costs no serverInfo call.
-    """
-
-    email: str | None = None
-    token: SecretStr | None = None
-    pat: SecretStr | None = None
-
-    @property
-    def cloud(self) -> bool:
-        return self.pat is None
-
-    @property
-    def settings(self) -> str:
-        """The settings to check when Jira refuses these credentials."""
-        return "SYNCBOT_JIRA_PAT" if self.pat else "SYNCBOT_JIRA_EMAIL and SYNCBOT_JIRA_TOKEN"
-
-
 class _Client(JIRA):
     """The `jira` client, asking for the field list at most once.
 
@@ -282,8 +267,7 @@ class JiraSource:
         self,
         name: str,
         *,
-        url: str,
-        credentials: JiraCredentials,
+        access: JiraAccess,
         project: str | None = None,
         jql: str | None = None,
         epic_link_field: str | None = None,
@@ -293,23 +277,25 @@ class JiraSource:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
+        clock: Clock = utc_now,
     ) -> None:
         if not (project or jql):
             raise ValueError("JiraSource needs a project or a jql")
         self.name = name
-        self.url = url.rstrip("/")
-        self.credentials = credentials
+        self.access = access
+        self.url = access.url.rstrip("/")
         self.project = project
         self.custom_jql = jql
         self.epic_link_field = epic_link_field
         self.excluded_resolutions = tuple(excluded_resolutions)
         self.page_size = page_size or (
-            CLOUD_MAX_RESULTS if credentials.cloud else DATA_CENTER_MAX_RESULTS
+            CLOUD_MAX_RESULTS if access.cloud else DATA_CENTER_MAX_RESULTS
         )
         self.overlap = overlap
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
+        self.clock = clock
 
     def jql(self, since: dt.datetime | None) -> str:
         """The search: the project (or configured JQL), changes since `since`, in key order."""
@@ -333,7 +319,7 @@ class JiraSource:
         client = self._connect()
         try:
             epic = self.epic_link_field
-            if epic or self.credentials.cloud:
+            if epic or self.access.cloud:
                 # Cloud links epics through `parent`, and we ask for fields by id: the list
                 # would only serve the library's name aliases. Skip the request.
                 client.field_list_is([])
@@ -350,7 +336,7 @@ class JiraSource:
                 ),
                 progress,
             )
-            search = self._cloud_pages if self.credentials.cloud else self._data_center_pages
+            search = self._cloud_pages if self.access.cloud else self._data_center_pages
             for issues in search(client, attempts, self.jql(since), fields):
                 pages.add(issues)
         finally:
@@ -358,7 +344,7 @@ class JiraSource:
         return pages.result(complete=since is None, requests=attempts.requests)
 
     def _connect(self) -> _Client:
-        creds = self.credentials
+        creds = self.access
         auth: dict[str, Any]
         if creds.cloud:
             assert creds.email is not None and creds.token is not None
@@ -469,16 +455,20 @@ class JiraSource:
         detail = _one_line(exc.text)
         if status == 401:
             return SourceAuthError(
-                self.name, f"Jira answered {reason}: check {self.credentials.settings}"
+                self.name, f"Jira answered {reason}: check {self.access.settings}"
             )
         if status == 403:
             return SourceAuthError(
                 self.name,
                 f"Jira answered {reason} for {path}{detail}: check "
-                f"{self.credentials.settings} and that this account may browse the project",
+                f"{self.access.settings} and that this account may browse the project",
             )
         # Not `if response`: a requests.Response is falsy when its status is an error.
-        wait = retry_after(response.headers.get("Retry-After")) if response is not None else None
+        wait = (
+            retry_after(response.headers.get("Retry-After"), now=self.clock())
+            if response is not None
+            else None
+        )
         if status == 429:
             return Retryable(reason, rate_limited=True, wait=wait)
         if status is None or status >= 500:
@@ -491,7 +481,7 @@ class JiraSource:
             )
         elif status == 404:
             hint = "; check SYNCBOT_JIRA_URL" + (
-                " (Jira Data Center needs SYNCBOT_JIRA_PAT)" if self.credentials.cloud else ""
+                " (Jira Data Center needs SYNCBOT_JIRA_PAT)" if self.access.cloud else ""
             )
         elif status == 400:
             hint = f"; check the source's {'jql' if self.custom_jql else 'project'}"

@@ -23,10 +23,9 @@ from gql.transport.exceptions import (
     TransportServerError,
 )
 from gql.transport.httpx import HTTPXTransport
-from pydantic import SecretStr
 
 from syncbot.connectors import live
-from syncbot.connectors.base import FetchResult, ProgressCallback
+from syncbot.connectors.base import FetchResult, LinearAccess, ProgressCallback
 from syncbot.connectors.parsing import (
     MalformedTicket,
     names,
@@ -37,7 +36,15 @@ from syncbot.connectors.parsing import (
     timestamp,
     tolerant,
 )
-from syncbot.connectors.retry import Attempts, Retryable, RetryPolicy, Sleep, retry_after
+from syncbot.connectors.retry import (
+    Attempts,
+    Clock,
+    Retryable,
+    RetryPolicy,
+    Sleep,
+    retry_after,
+    utc_now,
+)
 from syncbot.domain import Progress, StatusChange, Ticket
 from syncbot.errors import SourceAuthError, SourceError
 
@@ -187,28 +194,29 @@ class LinearSource:
         self,
         name: str,
         *,
-        url: str,
-        api_key: SecretStr,
+        access: LinearAccess,
         team: str | None = None,
         project: str | None = None,
-        page_size: int = PAGE_SIZE,
+        page_size: int | None = None,
         overlap: dt.timedelta = dt.timedelta(minutes=5),
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
+        clock: Clock = utc_now,
     ) -> None:
         if not (team or project):
             raise ValueError("LinearSource needs a team or a project")
         self.name = name
-        self.url = url
-        self.api_key = api_key
+        self.url = access.url
+        self.api_key = access.api_key
         self.team = team
         self.project = project
-        self.page_size = page_size
+        self.page_size = page_size or PAGE_SIZE
         self.overlap = overlap
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
+        self.clock = clock
         self.document = GraphQLRequest(ISSUES_QUERY).document
 
     def issue_filter(self, since: dt.datetime | None) -> dict[str, Any]:
@@ -292,7 +300,7 @@ class LinearSource:
         message = self._scrub(str(obj(errors[0]).get("message") or "")) if errors else ""
         said = f"Linear answered {status or '?'}{' ' + '/'.join(codes) if codes else ''}"
         said += f" ({message or 'no message'})"
-        wait = retry_after(answer.header("Retry-After"))
+        wait = retry_after(answer.header("Retry-After"), now=self.clock())
         if "RATELIMITED" in codes or status == 429:
             return Retryable(said, rate_limited=True, wait=wait)
         if "AUTHENTICATION_ERROR" in codes or status == 401:

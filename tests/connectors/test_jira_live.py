@@ -16,7 +16,8 @@ from pydantic import SecretStr
 from servers.jira import EMAIL, PAT, TOKEN, FakeJira, at
 
 from syncbot.connectors import export
-from syncbot.connectors.jira import FIELDS, JiraCredentials, JiraSource
+from syncbot.connectors.base import JiraAccess
+from syncbot.connectors.jira import FIELDS, JiraSource
 from syncbot.connectors.retry import RetryPolicy
 from syncbot.errors import SourceAuthError, SourceError, SourceRateLimited
 
@@ -56,16 +57,14 @@ def seed(server: FakeJira, count: int, **fields: Any) -> None:
 
 
 def source(server: FakeJira, sleeps: list[float], **options: Any) -> JiraSource:
-    credentials = (
-        JiraCredentials(email=EMAIL, token=SecretStr(TOKEN))
+    access = (
+        JiraAccess(server.url, email=EMAIL, token=SecretStr(TOKEN))
         if server.cloud
-        else JiraCredentials(pat=SecretStr(PAT))
+        else JiraAccess(server.url, pat=SecretStr(PAT))
     )
     options.setdefault("project", "ACME")
     options.setdefault("timeout", 2.0)
-    return JiraSource(
-        "acme-jira", url=server.url, credentials=credentials, sleep=sleeps.append, **options
-    )
+    return JiraSource("acme-jira", access=access, sleep=sleeps.append, **options)
 
 
 def searches(server: FakeJira) -> list[Any]:
@@ -332,6 +331,40 @@ def test_429_that_never_ends_fails_the_source_with_a_clear_line(
     assert len(searches(cloud)) == 4
 
 
+@pytest.mark.parametrize(
+    ("header", "waits"),
+    [
+        ("Wed, 21 Oct 2026 07:28:00 GMT", [45.0]),  # 45 s after the injected clock's now
+        ("Wed, 21 Oct 2026 07:00:00 GMT", []),  # already past: retried at once
+        ("in a while", [1.0]),  # unreadable: our own backoff
+    ],
+)
+def test_a_retry_after_http_date_is_honoured_by_the_injected_clock(
+    cloud: FakeJira, sleeps: list[float], header: str, waits: list[float]
+) -> None:
+    seed(cloud, 3)
+    cloud.rate_limit(times=1, retry_after=header)
+    now = dt.datetime(2026, 10, 21, 7, 27, 15, tzinfo=dt.UTC)
+
+    result = source(cloud, sleeps, clock=lambda: now).fetch(updated_since=None)
+
+    assert len(result.tickets) == 3
+    assert sleeps == waits
+    assert result.requests == cloud.count() == 2
+
+
+def test_a_retry_after_date_beyond_the_cap_fails_at_once(
+    cloud: FakeJira, sleeps: list[float]
+) -> None:
+    cloud.rate_limit(retry_after="Wed, 21 Oct 2026 09:00:00 GMT")
+    now = dt.datetime(2026, 10, 21, 8, 0, tzinfo=dt.UTC)
+
+    with pytest.raises(SourceRateLimited, match=r"wait 3600 s"):
+        source(cloud, sleeps, clock=lambda: now).fetch(updated_since=None)
+
+    assert sleeps == [] and cloud.count() == 1
+
+
 def test_a_retry_after_beyond_the_cap_fails_at_once(cloud: FakeJira, sleeps: list[float]) -> None:
     cloud.rate_limit(retry_after=3600)
 
@@ -388,13 +421,11 @@ def test_401_names_the_settings_to_fix_and_is_not_retried(
 ) -> None:
     with serve(deployment) as server:
         wrong = (
-            JiraCredentials(email=EMAIL, token=SecretStr("wrong-token"))
+            JiraAccess(server.url, email=EMAIL, token=SecretStr("wrong-token"))
             if server.cloud
-            else JiraCredentials(pat=SecretStr("wrong-pat"))
+            else JiraAccess(server.url, pat=SecretStr("wrong-pat"))
         )
-        jira = JiraSource(
-            "acme-jira", url=server.url, credentials=wrong, project="ACME", sleep=sleeps.append
-        )
+        jira = JiraSource("acme-jira", access=wrong, project="ACME", sleep=sleeps.append)
 
         with pytest.raises(SourceAuthError) as raised:
             jira.fetch(updated_since=None)

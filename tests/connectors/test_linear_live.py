@@ -14,6 +14,7 @@ from graphql import parse
 from pydantic import SecretStr
 from servers.linear import API_KEY, MAX_COMPLEXITY, FakeLinear, utc
 
+from syncbot.connectors.base import LinearAccess
 from syncbot.connectors.linear import PAGE_SIZE, LinearSource
 from syncbot.connectors.retry import RetryPolicy
 from syncbot.errors import SourceAuthError, SourceError, SourceRateLimited
@@ -50,8 +51,7 @@ def source(server: FakeLinear, sleeps: list[float], **options: Any) -> LinearSou
     options.setdefault("timeout", 2.0)
     return LinearSource(
         "globex-linear",
-        url=server.api_url,
-        api_key=SecretStr(API_KEY),
+        access=LinearAccess(server.api_url, SecretStr(API_KEY)),
         sleep=sleeps.append,
         **options,
     )
@@ -207,6 +207,23 @@ def test_ratelimited_is_retried_with_backoff_or_its_retry_after(
     assert result.requests == linear.count() == 4  # 2 refused + 2 pages
 
 
+def test_a_retry_after_http_date_is_honoured_by_the_injected_clock(
+    linear: FakeLinear, sleeps: list[float]
+) -> None:
+    seed(linear, 3)
+    linear.rate_limit(times=1, retry_after="Wed, 21 Oct 2026 07:28:00 GMT")
+    linear.rate_limit(times=1, retry_after="Tue, 20 Oct 2026 07:28:00 GMT")  # in the past
+    linear.rate_limit(times=1, retry_after="next Tuesday")
+    now = dt.datetime(2026, 10, 21, 7, 27, 50, tzinfo=dt.UTC)
+
+    result = source(linear, sleeps, clock=lambda: now).fetch(updated_since=None)
+
+    assert len(result.tickets) == 3
+    # 10 s to the date; no wait for the past one; the unreadable one falls back to backoff.
+    assert sleeps == [10.0, 4.0]
+    assert result.requests == linear.count() == 4
+
+
 def test_ratelimited_that_never_ends_fails_the_source(
     linear: FakeLinear, sleeps: list[float]
 ) -> None:
@@ -230,8 +247,7 @@ def test_a_refused_key_names_the_setting_and_is_not_retried(
     with serve(auth_status=status) as server:
         connector = LinearSource(
             "globex-linear",
-            url=server.api_url,
-            api_key=SecretStr("lin_api_wrong"),
+            access=LinearAccess(server.api_url, SecretStr("lin_api_wrong")),
             team="ENG",
             sleep=sleeps.append,
         )

@@ -16,6 +16,7 @@ from servers.linear import MAX_COMPLEXITY, complexity, load_schema
 from servers.shared import require_shared
 
 from syncbot.connectors import linear
+from syncbot.connectors.base import LinearAccess
 
 # Every document the project sends to Linear, by name. A new query goes here too.
 DOCUMENTS = {"ISSUES_QUERY": linear.ISSUES_QUERY}
@@ -27,9 +28,8 @@ def schema() -> GraphQLSchema:
 
 
 def variables_for(**source: Any) -> dict[str, Any]:
-    connector = linear.LinearSource(
-        "x", url="http://127.0.0.1:9/graphql", api_key=SecretStr("k"), **source
-    )
+    access = LinearAccess("http://127.0.0.1:9/graphql", SecretStr("k"))
+    connector = linear.LinearSource("x", access=access, **source)
     since = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
     return {"first": linear.PAGE_SIZE, "after": "cursor", "filter": connector.issue_filter(since)}
 

@@ -187,9 +187,10 @@ class FakeJira(FakeServer):
     # -- faults ----------------------------------------------------------------------------
 
     def rate_limit(
-        self, *, times: int | None = 1, retry_after: int = 5, path: str | None = "/search"
+        self, *, times: int | None = 1, retry_after: int | str = 5, path: str | None = "/search"
     ) -> None:
-        """Jira Cloud's 429 with Retry-After (seconds) and its rate-limit headers."""
+        """Jira Cloud's 429 with Retry-After (seconds, or any text such as an HTTP date) and
+        its rate-limit headers."""
         headers = {
             "Retry-After": str(retry_after),
             "X-RateLimit-Limit": "100",

@@ -304,7 +304,7 @@ class FakeLinear(FakeServer):
 
     # -- faults ----------------------------------------------------------------------------
 
-    def rate_limit(self, *, times: int | None = 1, retry_after: int | None = None) -> None:
+    def rate_limit(self, *, times: int | None = 1, retry_after: int | str | None = None) -> None:
         """Linear's rate-limit answer: HTTP 400, `extensions.code == "RATELIMITED"`."""
         headers = {
             "X-RateLimit-Requests-Limit": "1500",
