@@ -35,9 +35,12 @@ def open_source(
             list(files),
             excluded_resolutions=client.excluded_resolutions,
             epic_link_field=source.epic_link_field,
+            project=source.project,
         )
     if source.kind == "linear-export":
-        return export.linear_export(source.name, list(files))
+        return export.linear_export(
+            source.name, list(files), project=source.project, team=source.team
+        )
     options = connections.options
     if source.kind == "jira":
         if connections.jira is None:

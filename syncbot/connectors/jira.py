@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -337,11 +337,12 @@ class JiraSource:
                 progress,
             )
             search = self._cloud_pages if self.access.cloud else self._data_center_pages
-            for issues in search(client, attempts, self.jql(since), fields):
-                pages.add(issues)
+            early = search(client, attempts, self.jql(since), fields, pages)
         finally:
             client.close()  # type: ignore[no-untyped-call]  # jira leaves close() unannotated
-        return pages.result(complete=since is None, requests=attempts.requests)
+        if early:
+            pages.note(f"{early}; not a complete read, so no stored ticket is dropped")
+        return pages.result(complete=since is None and not early, requests=attempts.requests)
 
     def _connect(self) -> _Client:
         creds = self.access
@@ -366,8 +367,14 @@ class JiraSource:
         return client
 
     def _cloud_pages(
-        self, client: _Client, attempts: Attempts, jql: str, fields: list[str]
-    ) -> Iterator[list[Any]]:
+        self,
+        client: _Client,
+        attempts: Attempts,
+        jql: str,
+        fields: list[str],
+        pages: live.Pages,
+    ) -> str | None:
+        """Every page into `pages`; why paging stopped before the last page, if it did."""
         token: str | None = None
         seen: set[str] = set()
         while True:
@@ -384,10 +391,16 @@ class JiraSource:
                     json_result=True,
                 ),
             )
-            yield self._issues(page, "/rest/api/3/search/jql")
+            pages.add(self._issues(page, "/rest/api/3/search/jql"))
             token = page.get("nextPageToken")
-            if page.get("isLast") is True or not isinstance(token, str) or not token:
-                return
+            if page.get("isLast") is True:
+                return None
+            if not isinstance(token, str) or not token:
+                if page.get("isLast") is False:
+                    return (
+                        f"Jira said page {len(seen) + 1} is not the last but sent no nextPageToken"
+                    )
+                return None
             if token in seen:
                 raise SourceError(
                     self.name,
@@ -396,8 +409,14 @@ class JiraSource:
             seen.add(token)
 
     def _data_center_pages(
-        self, client: _Client, attempts: Attempts, jql: str, fields: list[str]
-    ) -> Iterator[list[Any]]:
+        self,
+        client: _Client,
+        attempts: Attempts,
+        jql: str,
+        fields: list[str],
+        pages: live.Pages,
+    ) -> str | None:
+        """Every page into `pages`; why paging stopped before the last page, if it did."""
         start = 0
         number = 0
         while True:
@@ -416,11 +435,15 @@ class JiraSource:
                 ),
             )
             issues = self._issues(page, "/rest/api/2/search")
-            yield issues
+            pages.add(issues)
             start += len(issues)
             total = page.get("total")
-            if not issues or (isinstance(total, int) and start >= total):
-                return
+            if isinstance(total, int) and start >= total:
+                return None
+            if not issues:
+                if isinstance(total, int):
+                    return f"Jira answered an empty page at startAt {start} of {total} issues"
+                return None
 
     def _issues(self, page: Any, path: str) -> list[Any]:
         issues = page.get("issues") if isinstance(page, dict) else None

@@ -1,9 +1,12 @@
-"""Small, strict readers for tracker JSON values; each raises MalformedTicket on bad input."""
+"""Small, strict readers for tracker JSON: `loads` for whole answers and files, and value
+readers that raise MalformedTicket on bad input."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
+import sys
 from collections.abc import Callable
 from typing import Any, ParamSpec
 
@@ -14,6 +17,28 @@ P = ParamSpec("P")
 
 class MalformedTicket(ValueError):
     """One ticket cannot be read; the caller skips and counts it."""
+
+
+class UnreadableJson(ValueError):
+    """Syntactically valid JSON that Python will not load: nested deeper than the recursion
+    limit, or a number with more digits than `sys.get_int_max_str_digits()`. It does not
+    get better by asking again, so callers fail the read instead of retrying it."""
+
+
+def loads(data: bytes | str) -> Any:
+    """`json.loads`, raising UnreadableJson (one line saying why) instead of RecursionError or
+    the integer-digits ValueError; other decoding errors (JSONDecodeError, UnicodeDecodeError)
+    pass through unchanged."""
+    try:
+        return json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise
+    except RecursionError:
+        raise UnreadableJson("JSON nested too deeply to read") from None
+    except ValueError:  # int(): "Exceeds the limit (4300 digits) for integer string conversion"
+        raise UnreadableJson(
+            f"a number with more than {sys.get_int_max_str_digits()} digits"
+        ) from None
 
 
 def tolerant(translate: Callable[P, Ticket]) -> Callable[P, Ticket]:
@@ -31,6 +56,8 @@ def tolerant(translate: Callable[P, Ticket]) -> Callable[P, Ticket]:
             raise
         except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
             raise MalformedTicket(f"unreadable ticket: {type(exc).__name__}: {exc}") from exc
+        except RecursionError:  # e.g. a description nested thousands of levels deep
+            raise MalformedTicket("unreadable ticket: nested too deeply") from None
 
     return wrapper
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 from pydantic import SecretStr
+from servers.base import Request, Response
 from servers.jira import EMAIL, PAT, TOKEN, FakeJira, at
 
 from syncbot.connectors import export
@@ -148,6 +149,52 @@ def test_full_sync_of_n_tickets_costs_one_request_per_page_plus_one(
         # Data Center adds one field-list request, to find its Epic Link field.
         extra = 0 if deployment == "cloud" else 1
         assert result.requests == server.count() == math.ceil(250 / 100) + extra
+
+
+def test_a_cloud_search_that_stops_before_its_last_page_is_not_complete(
+    cloud: FakeJira, sleeps: list[float]
+) -> None:
+    seed(cloud, 25)
+
+    def without_token(request: Request) -> Response:
+        page = json.loads(cloud.handle(request).body)
+        del page["nextPageToken"]  # isLast stays false
+        return Response.json(200, page)
+
+    cloud.fault(without_token, path="/search")
+
+    result = source(cloud, sleeps).fetch(updated_since=None)
+
+    assert len(result.tickets) == 10 and result.complete is False
+    assert result.notes == [
+        (
+            "Jira said page 1 is not the last but sent no nextPageToken; not a complete read, "
+            "so no stored ticket is dropped"
+        )
+    ]
+
+
+def test_a_data_center_search_that_runs_dry_early_is_not_complete(
+    dc: FakeJira, sleeps: list[float]
+) -> None:
+    seed(dc, 25)
+
+    def empty_second_page(tickets: int, pages: int) -> None:
+        if pages == 1:
+            dc.fault(
+                Response.json(200, {"startAt": 10, "maxResults": 10, "total": 25, "issues": []}),
+                path="/search",
+            )
+
+    result = source(dc, sleeps).fetch(updated_since=None, progress=empty_second_page)
+
+    assert len(result.tickets) == 10 and result.complete is False
+    assert result.notes == [
+        (
+            "Jira answered an empty page at startAt 10 of 25 issues; not a complete read, "
+            "so no stored ticket is dropped"
+        )
+    ]
 
 
 # -- incremental ----------------------------------------------------------------------------
