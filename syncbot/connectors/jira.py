@@ -31,6 +31,7 @@ from syncbot.connectors.parsing import (
     optional_timestamp,
     timestamp,
     tolerant,
+    unreadable_json,
 )
 from syncbot.connectors.retry import (
     Attempts,
@@ -464,8 +465,12 @@ class JiraSource:
             raise Retryable(f"no answer within {self.timeout:g} s") from exc
         except requests.ConnectionError as exc:
             raise Retryable(f"cannot connect to {self.url} (check SYNCBOT_JIRA_URL)") from exc
-        except ValueError as exc:  # requests.JSONDecodeError: a truncated or non-JSON body
-            raise Retryable("the answer was not valid JSON") from exc
+        except (RecursionError, ValueError) as exc:
+            reason = unreadable_json(exc)
+            if reason is None:  # requests.JSONDecodeError: a truncated or non-JSON body
+                raise Retryable("the answer was not valid JSON") from exc
+            # Valid JSON Python will not load: asking again gets the same answer.
+            raise SourceError(self.name, f"Jira's answer cannot be read ({reason})") from None
         except requests.RequestException as exc:  # e.g. the connection dropped mid-answer
             raise Retryable(f"the request failed ({type(exc).__name__})") from exc
 

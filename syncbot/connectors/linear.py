@@ -28,6 +28,8 @@ from syncbot.connectors import live
 from syncbot.connectors.base import FetchResult, LinearAccess, ProgressCallback
 from syncbot.connectors.parsing import (
     MalformedTicket,
+    UnreadableJson,
+    loads,
     names,
     need,
     obj,
@@ -247,6 +249,7 @@ class LinearSource:
             headers={"Authorization": self.api_key.get_secret_value()},
             timeout=self.timeout,
             event_hooks={"response": [answer.record]},
+            json_deserialize=loads,
         )
         variables: dict[str, Any] = {
             "first": self.page_size,
@@ -286,6 +289,11 @@ class LinearSource:
         except TransportServerError as exc:  # status >= 400 and no GraphQL answer
             raise self._refusal([], answer, exc.code) from exc
         except TransportProtocolError as exc:  # 2xx but not a GraphQL answer
+            if isinstance(exc.__context__, UnreadableJson):  # gql raised it reading ours
+                # Valid JSON Python will not load: asking again gets the same answer.
+                raise SourceError(
+                    self.name, f"Linear's answer cannot be read ({exc.__context__})"
+                ) from None
             raise Retryable("the answer was not a GraphQL response (malformed JSON)") from exc
         except TransportConnectionFailed as exc:
             if isinstance(exc.__cause__, httpx.TimeoutException):

@@ -33,12 +33,22 @@ def loads(data: bytes | str) -> Any:
         return json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise
-    except RecursionError:
-        raise UnreadableJson("JSON nested too deeply to read") from None
-    except ValueError:  # int(): "Exceeds the limit (4300 digits) for integer string conversion"
-        raise UnreadableJson(
-            f"a number with more than {sys.get_int_max_str_digits()} digits"
-        ) from None
+    except (RecursionError, ValueError) as exc:
+        reason = unreadable_json(exc)
+        if reason is None:
+            raise
+        raise UnreadableJson(reason) from None
+
+
+def unreadable_json(exc: BaseException) -> str | None:
+    """Why Python would not load a JSON document, when `exc` says so (see UnreadableJson)."""
+    if isinstance(exc, UnreadableJson):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return "JSON nested too deeply to read"
+    if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+        return f"a number with more than {sys.get_int_max_str_digits()} digits"
+    return None
 
 
 def tolerant(translate: Callable[P, Ticket]) -> Callable[P, Ticket]:

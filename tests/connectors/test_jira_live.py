@@ -505,6 +505,26 @@ def test_malformed_json_is_retried_then_fails_the_source(
         source(cloud, sleeps).fetch(updated_since=None)
 
 
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply to read"),
+        (b'{"issues": [], "total": ' + b"7" * 5000 + b"}", "a number with more than 4300 digits"),
+    ],
+    ids=["nested-100000-deep", "number-of-5000-digits"],
+)
+def test_odd_json_fails_the_source_at_once_without_a_traceback(
+    cloud: FakeJira, sleeps: list[float], body: bytes, why: str
+) -> None:
+    cloud.fault(Response(200, body, {"Content-Type": "application/json"}), path="/search")
+
+    with pytest.raises(SourceError) as raised:
+        source(cloud, sleeps).fetch(updated_since=None)
+
+    assert str(raised.value) == f"acme-jira: Jira's answer cannot be read ({why})"
+    assert cloud.count() == 1 and sleeps == []  # the same answer again would not help
+
+
 def test_a_ticket_missing_fields_is_skipped_and_counted(
     cloud: FakeJira, sleeps: list[float]
 ) -> None:

@@ -342,6 +342,28 @@ def test_malformed_json_is_retried_then_fails_the_source(
         source(linear, sleeps).fetch(updated_since=None)
 
 
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply to read"),
+        (b'{"data": {"n": ' + b"7" * 5000 + b"}}", "a number with more than 4300 digits"),
+    ],
+    ids=["nested-100000-deep", "number-of-5000-digits"],
+)
+def test_odd_json_fails_the_source_at_once_without_a_traceback(
+    linear: FakeLinear, sleeps: list[float], body: bytes, why: str
+) -> None:
+    from servers.base import Response
+
+    linear.fault(Response(200, body, {"Content-Type": "application/json"}))
+
+    with pytest.raises(SourceError) as raised:
+        source(linear, sleeps).fetch(updated_since=None)
+
+    assert str(raised.value) == f"globex-linear: Linear's answer cannot be read ({why})"
+    assert linear.count() == 1 and sleeps == []
+
+
 def test_a_query_linear_no_longer_accepts_is_reported_not_retried(
     linear: FakeLinear, sleeps: list[float]
 ) -> None:
