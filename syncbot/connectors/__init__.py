@@ -21,10 +21,14 @@ def open_source(
     client: Client,
     connections: Connections,
     files: Sequence[Path] = (),
+    known_epic_link_field: str | None = None,
 ) -> TicketSource:
     """The `TicketSource` for `source` of `client`.
 
     `files` are an export source's page files, in page order (`config.export_files`).
+    `known_epic_link_field` is the Data Center Epic Link field id a previous fetch of this
+    source reported (`FetchResult.epic_link_field`): it spares incremental fetches the
+    field-list request.
     Raises SettingsError when the tracker's access is not configured.
     """
     from syncbot.connectors import export, jira, linear
@@ -51,6 +55,7 @@ def open_source(
             project=source.project,
             jql=source.jql,
             epic_link_field=source.epic_link_field,
+            known_epic_link_field=known_epic_link_field,
             excluded_resolutions=client.excluded_resolutions,
             page_size=options.jira_page_size,
             overlap=options.overlap,

@@ -251,8 +251,11 @@ class JiraSource:
     """Live Jira: Cloud through REST v3 enhanced search, Data Center through REST v2 search.
 
     One fetch makes one request per page of `jql()`, asking only for `FIELDS` (plus the Epic
-    Link field) and the changelog, for blocked-since; on Data Center without a configured
-    `epic_link_field`, one field-list request first to find the Epic Link field.
+    Link field) and the changelog, for blocked-since. Data Center without a configured
+    `epic_link_field` finds the Epic Link field in the field list (one request) and reports
+    its id in `FetchResult.epic_link_field`; given it back as `known_epic_link_field`, an
+    incremental fetch skips that request (an unchanged project then costs one search), while
+    a full fetch reads the field list again, in case an admin replaced the field.
 
     Incremental fetches ask for `updated >= cursor - overlap`. The cursor is the latest
     `updated` Jira returned, kept in the offset Jira wrote it in: the Jira user's timezone,
@@ -272,6 +275,7 @@ class JiraSource:
         project: str | None = None,
         jql: str | None = None,
         epic_link_field: str | None = None,
+        known_epic_link_field: str | None = None,
         excluded_resolutions: Sequence[str] = ("Won't Do", "Duplicate"),
         page_size: int | None = None,
         overlap: dt.timedelta = dt.timedelta(minutes=5),
@@ -288,6 +292,7 @@ class JiraSource:
         self.project = project
         self.custom_jql = jql
         self.epic_link_field = epic_link_field
+        self.known_epic_link_field = known_epic_link_field
         self.excluded_resolutions = tuple(excluded_resolutions)
         self.page_size = page_size or (
             CLOUD_MAX_RESULTS if access.cloud else DATA_CENTER_MAX_RESULTS
@@ -320,13 +325,17 @@ class JiraSource:
         client = self._connect()
         try:
             epic = self.epic_link_field
+            found = None  # the Epic Link field id to report, for the caller to keep
             if epic or self.access.cloud:
                 # Cloud links epics through `parent`, and we ask for fields by id: the list
                 # would only serve the library's name aliases. Skip the request.
                 client.field_list_is([])
+            elif since is not None and self.known_epic_link_field:
+                epic = found = self.known_epic_link_field  # what an earlier fetch found
+                client.field_list_is([])
             else:
                 field_list = attempts("field list", partial(self._call, client.fields))
-                epic = _epic_link_field(field_list, self.name)
+                epic = found = _epic_link_field(field_list, self.name)
             fields = [*FIELDS, epic] if epic else list(FIELDS)
             pages = live.Pages(
                 partial(
@@ -343,7 +352,11 @@ class JiraSource:
             client.close()  # type: ignore[no-untyped-call]  # jira leaves close() unannotated
         if early:
             pages.note(f"{early}; not a complete read, so no stored ticket is dropped")
-        return pages.result(complete=since is None and not early, requests=attempts.requests)
+        return pages.result(
+            complete=since is None and not early,
+            requests=attempts.requests,
+            epic_link_field=found,
+        )
 
     def _connect(self) -> _Client:
         creds = self.access

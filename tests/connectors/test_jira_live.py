@@ -138,6 +138,52 @@ def test_data_center_uses_the_configured_epic_link_field(dc: FakeJira, sleeps: l
     assert result.tickets[0].parent == "ACME-7"
 
 
+def test_data_center_keeps_its_epic_link_field_across_incremental_fetches(
+    dc: FakeJira, sleeps: list[float]
+) -> None:
+    seed(dc, 5)
+    first = source(dc, sleeps).fetch(updated_since=None)
+    assert first.epic_link_field == "customfield_10100"  # found in the field list
+    dc.add("ACME-3", updated=START + dt.timedelta(hours=2), epic="ACME-200")
+    dc.reset_log()
+
+    jira = source(dc, sleeps, known_epic_link_field=first.epic_link_field)
+    changed = jira.fetch(updated_since=first.cursor)
+
+    # One request, no field list, and the known field still links the epic.
+    assert [r.path for r in dc.requests] == [dc.search_path]
+    assert changed.requests == dc.count() == 1
+    assert "customfield_10100" in searches(dc)[0].params("fields")
+    assert {t.key: t.parent for t in changed.tickets}["ACME-3"] == "ACME-200"
+    assert changed.epic_link_field == "customfield_10100"
+
+
+def test_a_full_data_center_fetch_rediscovers_the_epic_link_field(
+    dc: FakeJira, sleeps: list[float]
+) -> None:
+    dc.epic_link = "customfield_10500"  # an admin replaced the field since we last looked
+    seed(dc, 5)
+
+    jira = source(dc, sleeps, known_epic_link_field="customfield_10100")
+    full = jira.fetch(updated_since="2026-03-01T08:00:00.000-0600", full=True)
+
+    assert [r.path for r in dc.requests] == ["/rest/api/2/field", dc.search_path]
+    assert full.epic_link_field == "customfield_10500"
+    assert {t.parent for t in full.tickets} == {"ACME-100"}
+
+
+def test_no_epic_link_field_is_reported_on_cloud_or_when_configured(
+    cloud: FakeJira, dc: FakeJira, sleeps: list[float]
+) -> None:
+    seed(cloud, 2)
+    seed(dc, 2)
+
+    assert source(cloud, sleeps).fetch(updated_since=None).epic_link_field is None
+    configured = source(dc, sleeps, epic_link_field="customfield_10100")
+    assert configured.fetch(updated_since=None).epic_link_field is None
+    assert dc.count("/rest/api/2/field") == 0
+
+
 @pytest.mark.parametrize("deployment", ["cloud", "dc"])
 def test_full_sync_of_n_tickets_costs_one_request_per_page_plus_one(
     deployment: str, sleeps: list[float]
@@ -206,15 +252,16 @@ def test_incremental_with_nothing_changed_is_one_search(
 ) -> None:
     with serve(deployment, max_page=10) as server:
         seed(server, 25)
-        jira = source(server, sleeps)
-        cursor = jira.fetch(updated_since=None).cursor
+        first = source(server, sleeps).fetch(updated_since=None)
+        # What the caller keeps from the first fetch: the cursor and (Data Center) Epic Link.
+        jira = source(server, sleeps, known_epic_link_field=first.epic_link_field)
+        cursor = first.cursor
         server.reset_log()
 
         again = jira.fetch(updated_since=cursor)
 
-        assert len(searches(server)) == 1
-        # Exactly one search (Data Center also re-reads the field list for its Epic Link).
-        assert again.requests == server.count() == (1 if deployment == "cloud" else 2)
+        assert [r.path for r in server.requests] == [server.search_path]
+        assert again.requests == 1
         assert not again.complete and again.pages == 1
         assert again.cursor == cursor
         # Only the overlap window comes back: ACME-25 (the cursor) is within 5 minutes.
