@@ -2,7 +2,8 @@
 
 Each file is one response page exactly as the tracker returns it (SPEC §5); tickets go through
 the same `to_ticket` translation, and the same paging code (`live.Pages`), as the live
-connectors. Every fetch reads every file.
+connectors. Every fetch reads every file. A recorded list that says it was cut short (a Jira
+changelog whose `total` exceeds its histories) cannot be completed offline: the notes say so.
 
 A fetch is complete (the store may drop tickets absent from it) only when the files hold
 every page: no gap in the page numbering of the file names (page-1, page-3: page-2 is
@@ -57,12 +58,14 @@ class ExportSource:
         *,
         keep: Callable[[Ticket], bool] | None = None,
         scope: str | None = None,
+        cut_lists: Callable[[Any], list[str]] | None = None,
     ) -> None:
         self.name = name
         self.kind = kind
         self.files = list(files)
         self.translate = translate
         self.keep = keep
+        self.cut_lists = cut_lists  # which lists of a raw issue the recording cut short
         self.scope = scope  # what `keep` keeps, for the note, e.g. "project 'ACME'"
 
     def fetch(
@@ -76,13 +79,26 @@ class ExportSource:
             raise DataError(f"{self.name}: no export files found")
         pages = live.Pages(self.translate, progress, keep=self.keep)
         read = []
+        cut: dict[str, str] = {}  # ticket key -> the lists recorded only in part
         for path in self.files:
             page = self.read(path)
             pages.add(page.issues, label=path.name)
             read.append((path, page))
+            for raw in page.issues if self.cut_lists else ():
+                lists = self.cut_lists(raw) if self.cut_lists else []
+                if lists and (key := live.raw_key(raw)):
+                    cut[key] = ", ".join(lists)
         missing = _missing_pages(read)
         for line in missing:
             pages.note(line)
+        if cut:
+            # Offline there is no follow-up request: say so rather than judge silently.
+            n = len(cut)
+            shown = "; ".join(f"{key}: {what}" for key, what in list(cut.items())[:3])
+            pages.note(
+                f"{n} ticket{'s' * (n != 1)} recorded with lists cut short ({shown}"
+                f"{'; ...' if n > 3 else ''}): judged on the part recorded"
+            )
         result = pages.result(complete=not missing, requests=0)
         if pages.ignored:
             n = pages.ignored
@@ -206,6 +222,7 @@ def jira_export(
         translate,
         keep=in_project if project else None,
         scope=f"project {project!r}",
+        cut_lists=lambda raw: ["changelog"] if jira.changelog_cut(raw) else [],
     )
 
 

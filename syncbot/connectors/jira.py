@@ -8,13 +8,14 @@ map tickets identically.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from jira import JIRA, JIRAError
@@ -184,6 +185,16 @@ def _block_links(links: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(blocked_by), tuple(blocks)
 
 
+def changelog_cut(raw: Any) -> bool:
+    """Whether an issue's embedded changelog holds fewer histories than its `total` says
+    there are (Jira Cloud's search embeds at most 40, the newest)."""
+    changelog = obj(obj(raw).get("changelog"))
+    histories = changelog.get("histories")
+    total = changelog.get("total")
+    held = len(histories) if isinstance(histories, list) else 0
+    return isinstance(total, int) and not isinstance(total, bool) and total > held
+
+
 def _status_history(raw: dict[str, Any], key: str) -> tuple[StatusChange, ...]:
     changes = []
     histories = obj(raw.get("changelog")).get("histories")
@@ -191,12 +202,23 @@ def _status_history(raw: dict[str, Any], key: str) -> tuple[StatusChange, ...]:
         entry = obj(entry)
         if not entry.get("created"):
             continue
-        at = timestamp(entry["created"], f"{key}.changelog")
+        at = _history_time(entry["created"], f"{key}.changelog")
         for item in entry.get("items") or []:
             item = obj(item)
             if item.get("field") == "status" and item.get("toString"):
                 changes.append(StatusChange(at, item.get("fromString"), str(item["toString"])))
     return tuple(sorted(changes, key=lambda c: c.at))
+
+
+def _history_time(value: Any, where: str) -> dt.datetime:
+    """A history's `created`: a Jira timestamp, or epoch milliseconds (the bulk changelog's
+    published example writes a number where its schema says date-time)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            raise MalformedTicket(f"{where}: not a timestamp: {value!r}") from None
+    return timestamp(value, where)
 
 
 # -- the live connector ---------------------------------------------------------------------
@@ -210,6 +232,8 @@ def _status_history(raw: dict[str, Any], key: str) -> tuple[StatusChange, ...]:
 # Center advances `startAt` by the issues actually returned.
 CLOUD_MAX_RESULTS = 5000
 DATA_CENTER_MAX_RESULTS = 1000
+BULK_CHANGELOG_ISSUES = 1000  # the most issues one changelog/bulkfetch request may name
+BULK_CHANGELOG_RESULTS = 10_000  # and the most histories it may ask for (default 1000)
 EPIC_LINK_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-link"
 JQL_DATE = "%Y/%m/%d %H:%M"  # JQL's minute-resolution date format
 _ORDER_BY = re.compile(r"\border\s+by\b.*\Z", re.IGNORECASE | re.DOTALL)
@@ -224,6 +248,16 @@ class _Client(JIRA):
     """
 
     _field_list: list[dict[str, Any]] | None = None
+
+    def bulk_changelogs(self, body: dict[str, Any]) -> Any:
+        """One page of Cloud's POST /rest/api/3/changelog/bulkfetch (no library method)."""
+        return self._get_json("changelog/bulkfetch", params=body, use_post=True)
+
+    def issue_changelog(self, key: str) -> Any:
+        """GET /rest/api/2/issue/{key}?expand=changelog: on Data Center, the whole changelog."""
+        return self._get_json(
+            f"issue/{quote(key, safe='')}", params={"fields": "status", "expand": "changelog"}
+        )
 
     def field_list_is(self, fields: list[dict[str, Any]]) -> None:
         """Use `fields` instead of asking Jira for its field list."""
@@ -265,6 +299,14 @@ class JiraSource:
     Pages come in key order, not `updated` order: an update cannot move a ticket across the
     page boundaries, which with Data Center's `startAt` offsets would make another ticket
     slip past unseen (and a full reconcile would then drop it from the store).
+
+    An issue whose embedded changelog is cut (`total` > histories returned; Jira Cloud embeds
+    the newest 40) gets its whole status history before it is translated, so blocked-since is
+    never judged on part of it. Cloud: one `POST /rest/api/3/changelog/bulkfetch` per search
+    page (up to 1000 issues, status changes only, `nextPageToken` paging). Data Center's REST
+    v2 has no changelog endpoint of its own (`/issue/{key}/changelog` is Cloud's): one
+    `GET /rest/api/2/issue/{key}?expand=changelog`, which is never cut, per such issue. A 404
+    there (the issue went away meanwhile) keeps the embedded part and says so in the notes.
     """
 
     def __init__(
@@ -405,7 +447,7 @@ class JiraSource:
                     json_result=True,
                 ),
             )
-            pages.add(self._issues(page, "/rest/api/3/search/jql"))
+            self._add(client, attempts, pages, self._issues(page, "/rest/api/3/search/jql"))
             token = page.get("nextPageToken")
             if page.get("isLast") is True:
                 return None
@@ -449,7 +491,7 @@ class JiraSource:
                 ),
             )
             issues = self._issues(page, "/rest/api/2/search")
-            pages.add(issues)
+            self._add(client, attempts, pages, issues)
             start += len(issues)
             total = page.get("total")
             if isinstance(total, int) and start >= total:
@@ -458,6 +500,94 @@ class JiraSource:
                 if isinstance(total, int):
                     return f"Jira answered an empty page at startAt {start} of {total} issues"
                 return None
+
+    def _add(
+        self, client: _Client, attempts: Attempts, pages: live.Pages, issues: list[Any]
+    ) -> None:
+        """Complete the cut changelogs of one search page, then translate it."""
+        cut = [i for i in issues if isinstance(i, dict) and changelog_cut(i)]
+        if cut:
+            if self.access.cloud:
+                found = self._bulk_changelogs(client, attempts, cut)
+            else:
+                found = self._issue_changelogs(client, attempts, cut)
+            missed = [i for i in cut if not _complete_changelog(i, found)]
+            if missed:
+                n = len(missed)
+                pages.note(
+                    f"the full history of {n} issue{'s' * (n != 1)} could not be read "
+                    f"({', '.join(str(i.get('key')) for i in missed[:3])}"
+                    f"{', ...' if n > 3 else ''}: not found); judged on the changes Jira embedded"
+                )
+        pages.add(issues)
+
+    def _bulk_changelogs(
+        self, client: _Client, attempts: Attempts, cut: list[dict[str, Any]]
+    ) -> dict[str, list[Any]]:
+        """Issue id -> its status histories, from Cloud's changelog bulk fetch."""
+        found: dict[str, list[Any]] = {}
+        ids = [str(i.get("id") or i.get("key")) for i in cut]
+        number = 0
+        for start in range(0, len(ids), BULK_CHANGELOG_ISSUES):
+            body: dict[str, Any] = {
+                "issueIdsOrKeys": ids[start : start + BULK_CHANGELOG_ISSUES],
+                "fieldIds": ["status"],  # all blocked-since needs
+                "maxResults": BULK_CHANGELOG_RESULTS,
+            }
+            seen: set[str] = set()
+            while True:
+                number += 1
+                try:
+                    page = attempts(
+                        f"changelog bulk fetch {number}",
+                        partial(self._call, client.bulk_changelogs, dict(body)),
+                    )
+                except _NotFound:
+                    return found  # no bulk fetch here: the embedded histories stand
+                logs = page.get("issueChangeLogs") if isinstance(page, dict) else None
+                if not isinstance(logs, list):
+                    raise SourceError(
+                        self.name,
+                        "Jira answered /rest/api/3/changelog/bulkfetch without an "
+                        "'issueChangeLogs' list",
+                    )
+                for log in logs:
+                    issue_id, histories = obj(log).get("issueId"), obj(log).get("changeHistories")
+                    if isinstance(issue_id, str | int) and isinstance(histories, list):
+                        found.setdefault(str(issue_id), []).extend(histories)
+                token = page.get("nextPageToken")
+                if not isinstance(token, str) or not token:
+                    # Read to the end: an issue not listed has no status change at all.
+                    for issue_id in body["issueIdsOrKeys"]:
+                        found.setdefault(issue_id, [])
+                    break
+                if token in seen:
+                    raise SourceError(
+                        self.name,
+                        "Jira sent the same changelog nextPageToken twice; stopped paging "
+                        "to avoid a loop",
+                    )
+                seen.add(token)
+                body["nextPageToken"] = token
+        return found
+
+    def _issue_changelogs(
+        self, client: _Client, attempts: Attempts, cut: list[dict[str, Any]]
+    ) -> dict[str, list[Any]]:
+        """Issue key -> its histories, one GET /issue/{key}?expand=changelog each (DC)."""
+        found: dict[str, list[Any]] = {}
+        for issue in cut:
+            key = str(issue.get("key"))
+            try:
+                answer = attempts(
+                    f"changelog of {key}", partial(self._call, client.issue_changelog, key)
+                )
+            except _NotFound:
+                continue  # gone since the search: its embedded histories stand
+            histories = obj(obj(answer).get("changelog")).get("histories")
+            if isinstance(histories, list):
+                found[key] = histories
+        return found
 
     def _issues(self, page: Any, path: str) -> list[Any]:
         issues = page.get("issues") if isinstance(page, dict) else None
@@ -524,10 +654,39 @@ class JiraSource:
             hint = "; check SYNCBOT_JIRA_URL" + (
                 " (Jira Data Center needs SYNCBOT_JIRA_PAT)" if self.access.cloud else ""
             )
+            return _NotFound(self.name, f"Jira answered {reason} for {path}{detail}{hint}")
         elif status == 400:
             hint = f"; check the source's {'jql' if self.custom_jql else 'project'}"
             return SourceQueryError(self.name, f"Jira answered {reason} for {path}{detail}{hint}")
         return SourceError(self.name, f"Jira answered {reason} for {path}{detail}{hint}")
+
+
+class _NotFound(SourceError):
+    """Jira answered 404: for a search, a wrong URL; for one issue's history, a gone issue."""
+
+
+def _complete_changelog(issue: dict[str, Any], found: dict[str, list[Any]]) -> bool:
+    """Give `issue` the histories fetched for it (merged with the embedded ones, so nothing
+    seen is lost); False when none were fetched for it."""
+    fetched = found.get(str(issue.get("id")))
+    if fetched is None:
+        fetched = found.get(str(issue.get("key")))
+    if fetched is None:
+        return False
+    changelog = obj(issue.get("changelog"))
+    embedded = changelog.get("histories")
+    merged: dict[str, Any] = {}
+    for history in [*(embedded if isinstance(embedded, list) else []), *fetched]:
+        entry = obj(history)
+        merged[str(entry.get("id") or json.dumps(entry, sort_keys=True, default=str))] = entry
+    histories = list(merged.values())
+    issue["changelog"] = {
+        "startAt": 0,
+        "maxResults": len(histories),
+        "total": len(histories),
+        "histories": histories,
+    }
+    return True
 
 
 def _jql_escape(value: str) -> str:

@@ -498,3 +498,17 @@ def test_odd_json_is_one_data_error_line_naming_the_file(
         source.fetch(updated_since=None)
 
     assert str(raised.value) == f"{path}: not usable JSON ({why})"
+
+
+def test_a_recorded_changelog_cut_short_is_noted(tmp_path: Path) -> None:
+    cut = jira_issue("ACME-1", "2026-03-01T10:00:00.000-0600")
+    cut["changelog"] = {"startAt": 0, "maxResults": 40, "total": 41, "histories": []}
+    whole = jira_issue("ACME-2", "2026-03-01T10:00:00.000-0600")
+    whole["changelog"] = {"startAt": 0, "maxResults": 0, "total": 0, "histories": []}
+
+    result = jira_source(pages(tmp_path, jira_page(cut, whole))).fetch(updated_since=None)
+
+    assert result.complete is True  # every ticket is there; one is judged on part of it
+    assert result.notes == [
+        "1 ticket recorded with lists cut short (ACME-1: changelog): judged on the part recorded"
+    ]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -20,7 +21,9 @@ from syncbot.connectors import export
 from syncbot.connectors.base import JiraAccess
 from syncbot.connectors.jira import FIELDS, JiraSource
 from syncbot.connectors.retry import RetryPolicy
+from syncbot.domain import Ticket
 from syncbot.errors import SourceAuthError, SourceError, SourceRateLimited
+from syncbot.rules.dependencies import blocked_since as rules_blocked_since
 
 START = at(2026, 3, 1, 8)
 
@@ -390,6 +393,179 @@ def test_live_and_export_map_tickets_identically(
     )
 
     assert live == recorded  # links too: the export derives them from each issue's `self`
+
+
+# -- cut changelogs -------------------------------------------------------------------------
+
+WAITING = at(2026, 2, 2, 9)  # when ACME-1 entered its blocked status, long ago
+
+
+def edits(server: FakeJira, key: str, count: int) -> None:
+    """`count` summary edits after WAITING, an hour apart: they push the status change out of
+    the histories Jira embeds (newest first)."""
+    issue = server.issues[key]
+    for n in range(count):
+        item: dict[str, Any] = {"field": "summary", "fieldtype": "jira"}
+        if server.cloud:
+            item["fieldId"] = "summary"
+        issue["histories"].insert(
+            0,
+            {
+                "id": f"9{n:03d}",
+                "created": server.timestamp(WAITING + dt.timedelta(hours=n + 1)),
+                "items": [{**item, "fromString": f"v{n}", "toString": f"v{n + 1}"}],
+            },
+        )
+
+
+def seed_blocked(server: FakeJira, keys: list[str], edits_each: int) -> None:
+    for key in keys:
+        server.add(
+            key,
+            updated=START,
+            created=WAITING - dt.timedelta(days=20),
+            status="Waiting for customer",
+            labels=["client-dependency"],
+            history=[
+                (WAITING - dt.timedelta(days=5), None, "In Progress"),
+                (WAITING, "In Progress", "Waiting for customer"),
+            ],
+        )
+        edits(server, key, edits_each)
+
+
+def blocked_since(ticket: Ticket) -> dt.date:
+    return rules_blocked_since(ticket, ["blocked", "waiting"], ZoneInfo("America/Chicago"))
+
+
+def test_cloud_completes_cut_changelogs_with_one_bulk_fetch_per_page(
+    cloud: FakeJira, sleeps: list[float]
+) -> None:
+    seed(cloud, 15)  # ACME-1..15 with short histories (nothing cut)
+    seed_blocked(cloud, ["ACME-3", "ACME-12"], edits_each=45)  # 47 histories each: cut at 40
+
+    result = source(cloud, sleeps).fetch(updated_since=None)
+
+    # Each search page with cut changelogs costs one bulk fetch, naming only the cut issues.
+    assert [r.path for r in cloud.requests] == [
+        cloud.search_path,
+        "/rest/api/3/changelog/bulkfetch",
+        cloud.search_path,
+        "/rest/api/3/changelog/bulkfetch",
+    ]
+    assert result.requests == 4 and result.pages == 2 and result.complete
+    bulk = [r.json() for r in cloud.log("/changelog/bulkfetch")]
+    assert bulk == [
+        {"issueIdsOrKeys": ["10003"], "fieldIds": ["status"], "maxResults": 10000},
+        {"issueIdsOrKeys": ["10012"], "fieldIds": ["status"], "maxResults": 10000},
+    ]
+    by_key = {t.key: t for t in result.tickets}
+    for key in ("ACME-3", "ACME-12"):
+        assert [(c.at, c.to_status) for c in by_key[key].history] == [
+            (WAITING - dt.timedelta(days=5), "In Progress"),
+            (WAITING, "Waiting for customer"),
+        ]
+        assert blocked_since(by_key[key]) == dt.date(2026, 2, 2)  # not its creation date
+
+
+def test_a_cut_changelog_without_the_bulk_fetch_would_lose_blocked_since(
+    cloud: FakeJira, sleeps: list[float]
+) -> None:
+    """What the follow-up repairs: the embedded 40 hold no status change at all."""
+    seed_blocked(cloud, ["ACME-1"], edits_each=45)
+    cloud.fault(Response.json(404, {"errorMessages": ["No bulk fetch here"]}), path="/bulkfetch")
+
+    result = source(cloud, sleeps).fetch(updated_since=None)
+
+    (ticket,) = result.tickets
+    assert ticket.history == ()
+    assert blocked_since(ticket) == dt.date(2026, 1, 13)  # falls back to creation
+    assert result.notes == [
+        (
+            "the full history of 1 issue could not be read (ACME-1: not found); judged on the "
+            "changes Jira embedded"
+        )
+    ]
+
+
+def test_the_bulk_fetch_pages_with_next_page_token(sleeps: list[float]) -> None:
+    with serve("cloud", max_page=50, bulk_page=3) as server:
+        seed_blocked(server, [f"ACME-{n}" for n in range(1, 6)], edits_each=40)
+
+        result = source(server, sleeps).fetch(updated_since=None)
+
+        bulk = [r.json() for r in server.log("/changelog/bulkfetch")]
+        # 5 issues x 2 status changes = 10 histories, 3 a page: 4 pages, the token passed on.
+        assert len(bulk) == 4 and "nextPageToken" not in bulk[0]
+        assert all(b["nextPageToken"] for b in bulk[1:])
+        assert result.requests == server.count() == 1 + 4
+        assert all(blocked_since(t) == dt.date(2026, 2, 2) for t in result.tickets)
+
+
+def test_the_bulk_fetch_names_at_most_1000_issues(sleeps: list[float]) -> None:
+    with serve("cloud", max_page=1500, changelog_limit=1, bulk_page=5000) as server:
+        for n in range(1, 1203):
+            server.add(
+                f"ACME-{n}",
+                updated=START,
+                history=[(WAITING, None, "In Progress"), (WAITING, "In Progress", "Blocked")],
+            )
+
+        result = source(server, sleeps).fetch(updated_since=None)
+
+        sizes = [len(r.json()["issueIdsOrKeys"]) for r in server.log("/changelog/bulkfetch")]
+        assert sizes == [1000, 202]
+        assert all(len(t.history) == 2 for t in result.tickets)
+
+
+def test_data_center_completes_a_cut_changelog_from_the_issue(sleeps: list[float]) -> None:
+    # Data Center embeds every history unless an admin limits it; this one cuts at 40.
+    with serve("dc", max_page=10, changelog_limit=40) as server:
+        seed(server, 12)
+        seed_blocked(server, ["ACME-4"], edits_each=45)
+        first = source(server, sleeps).fetch(updated_since=None)
+        server.reset_log()
+
+        jira = source(server, sleeps, known_epic_link_field=first.epic_link_field)
+        again = jira.fetch(updated_since=None, full=True)
+
+        assert [r.path for r in server.requests] == [
+            "/rest/api/2/field",
+            "/rest/api/2/search",
+            "/rest/api/2/issue/ACME-4",
+            "/rest/api/2/search",
+        ]
+        (issue_get,) = server.log("/rest/api/2/issue/")
+        assert issue_get.param("expand") == "changelog"
+        assert again.requests == 4
+        ticket = next(t for t in again.tickets if t.key == "ACME-4")
+        assert blocked_since(ticket) == dt.date(2026, 2, 2)
+
+
+def test_data_center_with_whole_changelogs_makes_no_extra_request(
+    dc: FakeJira, sleeps: list[float]
+) -> None:
+    seed_blocked(dc, ["ACME-4"], edits_each=300)
+
+    result = source(dc, sleeps).fetch(updated_since=None)
+
+    assert dc.count("/rest/api/2/issue/") == 0 and result.requests == 2
+    assert blocked_since(result.tickets[0]) == dt.date(2026, 2, 2)
+
+
+def test_an_issue_gone_before_its_history_is_read_keeps_what_was_embedded(
+    sleeps: list[float],
+) -> None:
+    with serve("dc", changelog_limit=40) as server:
+        seed_blocked(server, ["ACME-4"], edits_each=45)
+        server.fault(
+            Response.json(404, {"errorMessages": ["Issue does not exist"]}), path="/issue/"
+        )
+
+        result = source(server, sleeps).fetch(updated_since=None)
+
+        assert [t.key for t in result.tickets] == ["ACME-4"] and result.complete
+        assert "could not be read (ACME-4: not found)" in result.notes[0]
 
 
 # -- faults ---------------------------------------------------------------------------------
