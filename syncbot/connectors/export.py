@@ -3,7 +3,8 @@
 Each file is one response page exactly as the tracker returns it (SPEC §5); tickets go through
 the same `to_ticket` translation, and the same paging code (`live.Pages`), as the live
 connectors. Every fetch reads every file. A recorded list that says it was cut short (a Jira
-changelog whose `total` exceeds its histories) cannot be completed offline: the notes say so.
+changelog whose `total` exceeds its histories, a Linear list whose `pageInfo.hasNextPage` is
+true) cannot be completed offline: the notes say so.
 
 A fetch is complete (the store may drop tickets absent from it) only when the files hold
 every page: no gap in the page numbering of the file names (page-1, page-3: page-2 is
@@ -246,4 +247,5 @@ def linear_export(
         linear.to_ticket,
         keep=in_scope if (project or team) else None,
         scope=scope or None,
+        cut_lists=linear.cut_lists,
     )

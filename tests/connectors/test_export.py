@@ -512,3 +512,20 @@ def test_a_recorded_changelog_cut_short_is_noted(tmp_path: Path) -> None:
     assert result.notes == [
         "1 ticket recorded with lists cut short (ACME-1: changelog): judged on the part recorded"
     ]
+
+
+def test_recorded_linear_lists_with_more_pages_are_noted(tmp_path: Path) -> None:
+    node = linear_node("ENG-1", "2026-03-01T10:00:00.000Z")
+    node["labels"] = {"nodes": [{"name": "a"}], "pageInfo": {"hasNextPage": True}}
+    node["history"] = {"nodes": [], "pageInfo": {"hasNextPage": True, "endCursor": "c"}}
+    whole = linear_node("ENG-2", "2026-03-01T10:00:00.000Z")
+    whole["labels"] = {"nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
+
+    result = linear_export("l", pages(tmp_path, linear_page(node, whole))).fetch(updated_since=None)
+
+    assert result.notes == [
+        (
+            "1 ticket recorded with lists cut short (ENG-1: labels, history): judged on the part "
+            "recorded"
+        )
+    ]

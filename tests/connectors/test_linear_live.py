@@ -134,6 +134,103 @@ def test_full_sync_of_n_tickets_costs_one_request_per_page(
     assert result.requests == linear.count() == math.ceil(250 / PAGE_SIZE)
 
 
+# -- nested lists are completed, never cut ------------------------------------------------
+
+
+def long_history(count: int) -> list[tuple[dt.datetime, str | None, str]]:
+    """Blocked long ago, then `count - 1` later changes that are not a blocking state."""
+    blocked = [(START - dt.timedelta(days=40), "Todo", "Blocked")]
+    later = [
+        (START - dt.timedelta(days=39) + dt.timedelta(hours=n), "Blocked", "Blocked")
+        for n in range(count - 1)
+    ]
+    return blocked + later
+
+
+def test_long_nested_lists_are_completed_by_follow_up_queries(
+    linear: FakeLinear, sleeps: list[float]
+) -> None:
+    labels = [f"label-{n:02d}" for n in range(23)]
+    blocks = [f"ENG-{n}" for n in range(100, 112)]
+    blocked_by = [f"OPS-{n}" for n in range(1, 9)]
+    linear.add(
+        "ENG-1",
+        updated=START,
+        labels=labels,
+        blocks=blocks,
+        blocked_by=blocked_by,
+        history=long_history(80),
+    )
+    linear.add("ENG-2", updated=START, labels=["short"])
+
+    result = source(linear, sleeps).fetch(updated_since=None)
+
+    by_key = {t.key: t for t in result.tickets}
+    ticket = by_key["ENG-1"]
+    assert sorted(ticket.labels) == labels
+    assert sorted(ticket.blocks) == sorted(blocks)
+    assert sorted(ticket.blocked_by) == sorted(blocked_by)
+    assert len(ticket.history) == 80
+    assert ticket.history[0].to_status == "Blocked"  # the oldest entry: blocked since then
+    assert by_key["ENG-2"].labels == ("short",)
+    # The page, one follow-up for all four cut lists, one more for history's last 5.
+    payloads = sent(linear)
+    assert result.requests == linear.count() == 3 and result.pages == 1
+    first, second = (p["variables"] for p in payloads[1:])
+    assert sorted(first) == [f"{v}{n}" for v in ("after", "id") for n in range(4)]
+    assert {first[f"id{n}"] for n in range(4)} == {"uuid-eng-1"}
+    assert "history(first: 50" in payloads[2]["query"] and len(second) == 2
+    assert max(linear.complexities) < MAX_COMPLEXITY
+
+
+def test_follow_ups_are_batched_per_page(linear: FakeLinear, sleeps: list[float]) -> None:
+    seed(linear, 60, history=long_history(30))  # every issue's history is cut at 25
+
+    result = source(linear, sleeps).fetch(updated_since=None)
+
+    assert all(len(t.history) == 30 for t in result.tickets)
+    # Page 1: 50 issues, follow-ups of 40 + 10; page 2: 10 issues, one follow-up.
+    queries = [p["query"] for p in sent(linear)]
+    kinds = ["page" if "SyncbotIssues(" in q else q.count("issue(id:") for q in queries]
+    assert kinds == ["page", 40, 10, "page", 10]
+    assert result.requests == linear.count() == 5
+    assert max(linear.complexities) < MAX_COMPLEXITY
+
+
+def test_an_incremental_fetch_without_long_lists_is_still_one_request(
+    linear: FakeLinear, sleeps: list[float]
+) -> None:
+    seed(linear, 20, history=long_history(3))
+    linear.add("ENG-99", updated=START - dt.timedelta(days=1), history=long_history(60))
+    connector = source(linear, sleeps)
+    cursor = connector.fetch(updated_since=None).cursor
+    linear.reset_log()
+
+    again = connector.fetch(updated_since=cursor)
+
+    assert again.requests == linear.count() == 1  # ENG-99 is not in the overlap window
+
+
+def test_a_repeated_list_cursor_stops_the_fetch(linear: FakeLinear, sleeps: list[float]) -> None:
+    from servers.base import Request, Response
+
+    linear.add("ENG-1", updated=START, history=long_history(100))
+
+    def same_cursor_again(request: Request) -> Response:
+        normal = linear.handle(request)
+        answer = json.loads(normal.body)
+        if "n0" not in answer["data"]:
+            return normal  # the page itself answers as usual
+        info = answer["data"]["n0"]["history"]["pageInfo"]
+        info["endCursor"] = request.json()["variables"]["after0"]  # no progress
+        return Response.json(200, answer)
+
+    linear.fault(same_cursor_again, times=None, path="/graphql")
+
+    with pytest.raises(SourceError, match="ENG-1's history has more entries but gave no new"):
+        source(linear, sleeps).fetch(updated_since=None)
+
+
 # -- incremental ----------------------------------------------------------------------------
 
 
