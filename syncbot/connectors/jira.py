@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from jira import JIRA, JIRAError
 
-from syncbot.connectors import live
+from syncbot.connectors import deadline, live
 from syncbot.connectors.adf import adf_to_text
 from syncbot.connectors.base import FetchResult, JiraAccess, ProgressCallback
 from syncbot.connectors.parsing import (
@@ -249,6 +249,10 @@ class _Client(JIRA):
 
     _field_list: list[dict[str, Any]] | None = None
 
+    def bound_in_total(self, seconds: float) -> None:
+        """At most `seconds` per request, however slowly the answer trickles in."""
+        deadline.mount(self._session, seconds)
+
     def bulk_changelogs(self, body: dict[str, Any]) -> Any:
         """One page of Cloud's POST /rest/api/3/changelog/bulkfetch (no library method)."""
         return self._get_json("changelog/bulkfetch", params=body, use_post=True)
@@ -420,6 +424,7 @@ class JiraSource:
         )
         if creds.cloud:
             client.deploymentType = "Cloud"  # what serverInfo says; enables the v3 search
+        client.bound_in_total(self.timeout)
         return client
 
     def _cloud_pages(
@@ -604,6 +609,8 @@ class JiraSource:
             return request(*args, **kwargs)
         except JIRAError as exc:
             raise self._refusal(exc) from exc
+        except deadline.DeadlineExceeded as exc:  # an answer trickled in too slowly
+            raise Retryable(f"no complete answer within {self.timeout:g} s") from exc
         except requests.Timeout as exc:
             raise Retryable(f"no answer within {self.timeout:g} s") from exc
         except requests.ConnectionError as exc:

@@ -26,7 +26,7 @@ from gql.transport.exceptions import (
 from gql.transport.httpx import HTTPXTransport
 from graphql import DocumentNode
 
-from syncbot.connectors import live
+from syncbot.connectors import deadline, live
 from syncbot.connectors.base import FetchResult, LinearAccess, ProgressCallback
 from syncbot.connectors.parsing import (
     MalformedTicket,
@@ -295,6 +295,7 @@ class LinearSource:
             timeout=self.timeout,
             event_hooks={"response": [answer.record]},
             json_deserialize=loads,
+            transport=deadline.HttpxTransport(self.timeout),  # a total limit per request too
         )
         variables: dict[str, Any] = {
             "first": self.page_size,
@@ -404,6 +405,8 @@ class LinearSource:
                 ) from None
             raise Retryable("the answer was not a GraphQL response (malformed JSON)") from exc
         except TransportConnectionFailed as exc:
+            if isinstance(exc.__cause__, deadline.HttpxDeadlineExceeded):  # trickled in
+                raise Retryable(f"no complete answer within {self.timeout:g} s") from exc
             if isinstance(exc.__cause__, httpx.TimeoutException):
                 raise Retryable(f"no answer within {self.timeout:g} s") from exc
             raise Retryable(f"cannot connect to {self.url} (check SYNCBOT_LINEAR_API_URL)") from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -678,8 +679,31 @@ def test_a_timeout_is_retried_then_fails(cloud: FakeJira, sleeps: list[float]) -
     assert sleeps == [1.0]
 
     cloud.hang(times=None, path="/search")
-    with pytest.raises(SourceError, match=r"search page 1 failed: no answer within 0.2 s"):
+    with pytest.raises(SourceError, match=r"search page 1 failed: no complete answer within 0.2 s"):
         source(cloud, sleeps, timeout=0.2, retry=RetryPolicy(retries=1)).fetch(updated_since=None)
+
+
+@pytest.mark.parametrize("body_only", [False, True], ids=["whole-answer", "body-only"])
+def test_an_answer_trickled_past_the_timeout_fails_in_bounded_time(
+    cloud: FakeJira, sleeps: list[float], body_only: bool
+) -> None:
+    """2 bytes/s never trips a timeout between bytes; the total deadline per request does."""
+    seed(cloud, 3)
+    cloud.trickle(rate=2, times=1, path="/search", body_only=body_only)
+    assert len(source(cloud, sleeps, timeout=0.5).fetch(updated_since=None).tickets) == 3
+    assert sleeps == [1.0]  # the trickled attempt failed as a timeout and was retried
+    cloud.trickle(rate=2, times=None, path="/search", body_only=body_only)
+    started = time.monotonic()
+
+    with pytest.raises(SourceError) as raised:
+        source(cloud, sleeps, timeout=0.5, retry=RetryPolicy(retries=1)).fetch(updated_since=None)
+
+    elapsed = time.monotonic() - started
+    assert str(raised.value).startswith(
+        "acme-jira: Jira search page 1 failed: no complete answer within 0.5 s "
+        "(gave up after 2 attempts"
+    )
+    assert elapsed < 3  # two attempts of 0.5 s, not the many minutes the answer would take
 
 
 @pytest.mark.parametrize(

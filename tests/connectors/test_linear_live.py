@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -423,8 +424,31 @@ def test_a_timeout_is_retried_then_fails(linear: FakeLinear, sleeps: list[float]
     assert len(source(linear, sleeps, timeout=0.2).fetch(updated_since=None).tickets) == 3
 
     linear.hang(times=None)
-    with pytest.raises(SourceError, match=r"issues page 1 failed: no answer within 0.2 s"):
+    with pytest.raises(SourceError, match=r"issues page 1 failed: no complete answer within 0.2 s"):
         source(linear, sleeps, timeout=0.2, retry=RetryPolicy(retries=1)).fetch(updated_since=None)
+
+
+@pytest.mark.parametrize("body_only", [False, True], ids=["whole-answer", "body-only"])
+def test_an_answer_trickled_past_the_timeout_fails_in_bounded_time(
+    linear: FakeLinear, sleeps: list[float], body_only: bool
+) -> None:
+    """2 bytes/s never trips a timeout between bytes; the total deadline per request does."""
+    seed(linear, 3)
+    linear.trickle(rate=2, times=1, body_only=body_only)
+    assert len(source(linear, sleeps, timeout=0.5).fetch(updated_since=None).tickets) == 3
+    assert sleeps == [1.0]
+    linear.trickle(rate=2, times=None, body_only=body_only)
+    started = time.monotonic()
+
+    with pytest.raises(SourceError) as raised:
+        source(linear, sleeps, timeout=0.5, retry=RetryPolicy(retries=1)).fetch(updated_since=None)
+
+    elapsed = time.monotonic() - started
+    assert str(raised.value).startswith(
+        "globex-linear: Linear issues page 1 failed: no complete answer within 0.5 s "
+        "(gave up after 2 attempts"
+    )
+    assert elapsed < 3
 
 
 def test_malformed_json_is_retried_then_fails_the_source(

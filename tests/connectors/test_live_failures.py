@@ -1,8 +1,9 @@
-"""Tracker answers that must fail one source cleanly through `syncbot sync`: odd JSON (issue 15
-#10) and, later in this module, answers trickled past the source timeout (issue 15 #8)."""
+"""Tracker answers that must fail one source cleanly through `syncbot sync`, the other sources
+syncing: odd JSON (issue 15 #10) and answers trickled past the source timeout (issue 15 #8)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -116,3 +117,26 @@ def test_odd_json_from_a_tracker_fails_that_source_and_the_others_sync(
     assert lines[0] == f"acme/{JIRA}: FAILED: Jira's answer cannot be read ({why})"
     assert lines[1].startswith(f"acme/{LINEAR}: fetched 3 tickets")
     assert stored(config) == {JIRA: [], LINEAR: ["ENG-1", "ENG-2", "ENG-3"]}
+
+
+def test_a_trickled_answer_fails_that_source_within_the_timeout(
+    config: Path,
+    jira: FakeJira,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 15 #8: 2 bytes/s kept `sync` hung past the source timeout."""
+    monkeypatch.setenv("SYNCBOT_SOURCE_TIMEOUT_SECONDS", "0.5")
+    monkeypatch.setenv("SYNCBOT_SOURCE_RETRIES", "0")
+    jira.trickle(rate=2, times=None, path="/search")
+    started = time.monotonic()
+
+    code, lines, err = sync(config, capsys)
+
+    assert time.monotonic() - started < 5  # the answer would take many minutes
+    assert code == 1 and "Traceback" not in err
+    assert lines[0] == (
+        f"acme/{JIRA}: FAILED: Jira search page 1 failed: no complete answer within 0.5 s "
+        "(gave up after 1 attempt over 0 s)"
+    )
+    assert lines[1].startswith(f"acme/{LINEAR}: fetched 3 tickets")
