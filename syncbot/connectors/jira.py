@@ -2,7 +2,8 @@
 live `JiraSource` that searches for them with the `jira` library.
 
 `to_ticket` is pure and shared by the `jira-export` source and the live connector, so both
-map tickets identically.
+map tickets identically. The live connector first completes any embedded changelog Jira cut
+short (`changelog_cut`), so translation always sees an issue's whole status history.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 that pages through them with `gql` over httpx.
 
 `to_ticket` is pure and shared by the `linear-export` source and the live connector.
-`ISSUE_FIELDS` is the selection both the live query and the export format rely on.
+`ISSUE_FIELDS` is the selection both the live query and the export format rely on; its nested
+lists carry `pageInfo`, and `follow_up_query` completes the ones that say more follow.
 """
 
 from __future__ import annotations
@@ -230,8 +231,12 @@ class _Answer:
 class LinearSource:
     """Live Linear: `ISSUES_QUERY` page after page, filtered by team key and/or project name.
 
-    One request per page of `page_size` issues. Incremental fetches add
-    `updatedAt >= cursor - overlap`, the cursor being the latest `updatedAt` Linear returned.
+    One request per page of `page_size` issues, plus, for the issues of a page whose labels,
+    relations or history run past `NESTED_PAGE`, follow-up requests of up to `FOLLOW_UPS`
+    lists each until every list is whole (a repeated cursor stops the fetch). Incremental
+    fetches add `updatedAt >= cursor - overlap`, the cursor being the latest `updatedAt`
+    Linear returned. A query naming an issue that was deleted since its page was read fails
+    the fetch (Linear answers it with an error, not a null); the next sync reads it again.
     Rate limits arrive as HTTP 400 with `extensions.code == "RATELIMITED"`, refused keys as
     400 or 401 with `AUTHENTICATION_ERROR`; both are told apart by that code, not the status.
     """
