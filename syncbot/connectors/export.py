@@ -78,17 +78,18 @@ class ExportSource:
     ) -> FetchResult:
         if not self.files:
             raise DataError(f"{self.name}: no export files found")
-        pages = live.Pages(self.translate, progress, keep=self.keep)
+        pages = live.Pages(self.translate, progress, keep=self.keep, scope=self.scope)
         read = []
         cut: dict[str, str] = {}  # ticket key -> the lists recorded only in part
         for path in self.files:
             page = self.read(path)
             pages.add(page.issues, label=path.name)
             read.append((path, page))
-            for raw in page.issues if self.cut_lists else ():
-                lists = self.cut_lists(raw) if self.cut_lists else []
-                if lists and (key := live.raw_key(raw)):
-                    cut[key] = ", ".join(lists)
+            if self.cut_lists is not None:
+                for raw in page.issues:
+                    lists = self.cut_lists(raw)
+                    if lists and (key := live.raw_key(raw)):
+                        cut[key] = ", ".join(lists)
         missing = _missing_pages(read)
         for line in missing:
             pages.note(line)
@@ -100,11 +101,7 @@ class ExportSource:
                 f"{n} ticket{'s' * (n != 1)} recorded with lists cut short ({shown}"
                 f"{'; ...' if n > 3 else ''}): judged on the part recorded"
             )
-        result = pages.result(complete=not missing, requests=0)
-        if pages.ignored:
-            n = pages.ignored
-            result.notes.append(f"ignored {n} ticket{'s' * (n != 1)} outside {self.scope}")
-        return result
+        return pages.result(complete=not missing, requests=0)
 
     def read(self, path: Path) -> Page:
         """One page file; DataError (one line naming the file) when it cannot be used."""

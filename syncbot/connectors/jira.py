@@ -530,16 +530,19 @@ class JiraSource:
     def _bulk_changelogs(
         self, client: _Client, attempts: Attempts, cut: list[dict[str, Any]]
     ) -> dict[str, list[Any]]:
-        """Issue id -> its status histories, from Cloud's changelog bulk fetch."""
+        """Issue id -> its status histories, from Cloud's changelog bulk fetch. An issue is
+        in the answer only once its request was read to the end."""
         found: dict[str, list[Any]] = {}
         ids = [str(i.get("id") or i.get("key")) for i in cut]
         number = 0
         for start in range(0, len(ids), BULK_CHANGELOG_ISSUES):
+            chunk = ids[start : start + BULK_CHANGELOG_ISSUES]
             body: dict[str, Any] = {
-                "issueIdsOrKeys": ids[start : start + BULK_CHANGELOG_ISSUES],
+                "issueIdsOrKeys": chunk,
                 "fieldIds": ["status"],  # all blocked-since needs
                 "maxResults": BULK_CHANGELOG_RESULTS,
             }
+            read: dict[str, list[Any]] = {issue_id: [] for issue_id in chunk}
             seen: set[str] = set()
             while True:
                 number += 1
@@ -560,13 +563,10 @@ class JiraSource:
                 for log in logs:
                     issue_id, histories = obj(log).get("issueId"), obj(log).get("changeHistories")
                     if isinstance(issue_id, str | int) and isinstance(histories, list):
-                        found.setdefault(str(issue_id), []).extend(histories)
+                        read.setdefault(str(issue_id), []).extend(histories)
                 token = page.get("nextPageToken")
                 if not isinstance(token, str) or not token:
-                    # Read to the end: an issue not listed has no status change at all.
-                    for issue_id in body["issueIdsOrKeys"]:
-                        found.setdefault(issue_id, [])
-                    break
+                    break  # read to the end: an issue not listed has no status change at all
                 if token in seen:
                     raise SourceError(
                         self.name,
@@ -575,6 +575,7 @@ class JiraSource:
                     )
                 seen.add(token)
                 body["nextPageToken"] = token
+            found.update(read)
         return found
 
     def _issue_changelogs(

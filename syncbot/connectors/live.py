@@ -34,8 +34,9 @@ class Pages:
     after every page.
 
     `keep` filters the final set (after deduplication, so the latest version decides); what
-    it drops is counted in `ignored`. A page added with a `label` (an export file name) has
-    its skipped tickets reported per label; `note` adds a line of the caller's own.
+    it drops is counted in a note naming the `scope` it keeps. A page added with a `label`
+    (an export file name) has its skipped tickets reported per label; `note` adds a line of
+    the caller's own.
     """
 
     def __init__(
@@ -44,15 +45,16 @@ class Pages:
         progress: ProgressCallback | None = None,
         *,
         keep: Callable[[Ticket], bool] | None = None,
+        scope: str | None = None,
     ) -> None:
         self.translate = translate
         self.progress = progress
         self.keep = keep
+        self.scope = scope  # what `keep` keeps, e.g. "project 'ACME'"
         self.latest: dict[str, Ticket] = {}
         self.problems: list[tuple[str | None, str]] = []  # (page label, what was wrong)
-        self.skipped_keys: list[str] = []
+        self.skipped_keys: dict[str, None] = {}  # an ordered set
         self.notes: list[str] = []
-        self.ignored = 0
         self.pages = 0
 
     def add(self, issues: Iterable[Any], *, label: str | None = None) -> None:
@@ -63,8 +65,8 @@ class Pages:
             except MalformedTicket as exc:
                 self.problems.append((label, str(exc)))
                 key = raw_key(raw)
-                if key is not None and key not in self.skipped_keys:
-                    self.skipped_keys.append(key)
+                if key is not None:
+                    self.skipped_keys[key] = None
                 continue
             held = self.latest.get(ticket.key)
             if held is None or ticket.updated >= held.updated:
@@ -80,9 +82,11 @@ class Pages:
     ) -> FetchResult:
         """The cursor is the latest `updated` the tracker sent, in the offset it sent it."""
         tickets = list(self.latest.values())
+        notes = self._problem_notes() + self.notes
         if self.keep is not None:
             kept = [t for t in tickets if self.keep(t)]
-            self.ignored = len(tickets) - len(kept)
+            if n := len(tickets) - len(kept):
+                notes.append(f"ignored {n} ticket{'s' * (n != 1)} outside {self.scope}")
             tickets = kept
         cursor = max((t.updated for t in self.latest.values()), default=None)
         # A key that came back readable on another page is not a skipped ticket.
@@ -92,7 +96,7 @@ class Pages:
             complete=complete,
             cursor=cursor.isoformat() if cursor else None,
             skipped=len(self.problems),
-            notes=self._problem_notes() + self.notes,
+            notes=notes,
             requests=requests,
             pages=self.pages,
             skipped_keys=skipped_keys,
