@@ -23,7 +23,14 @@ from typing import Any
 from syncbot import messages
 from syncbot.config import Client, LoadedConfig, Schedule, Source
 from syncbot.connectors import open_source
-from syncbot.connectors.base import ProgressCallback
+from syncbot.connectors.base import (
+    Connections,
+    FetchOptions,
+    JiraAccess,
+    LinearAccess,
+    ProgressCallback,
+)
+from syncbot.connectors.retry import RetryPolicy
 from syncbot.domain import ClientState, Progress, SourceHealth, Ticket, Warning, WarningKind
 from syncbot.errors import (
     ConfigError,
@@ -54,6 +61,7 @@ Clock = Callable[[], dt.datetime]
 AUDIENCES: tuple[Audience, ...] = ("internal", "client")
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the staleness episode of a source never synced
 MAX_ERROR_CHARS = 500
+EPIC_LINK_FIELD = "epic_link_field"  # source meta: Jira Data Center's Epic Link field id
 
 
 @dataclass
@@ -141,6 +149,7 @@ class Syncbot:
         self._tickets: dict[str, list[Ticket]] = {}
         self._lock = threading.Lock()
         self._opaque: dict[str, OpaqueId] = {}
+        self.connections = connections_from_settings(settings)
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -205,7 +214,16 @@ class Syncbot:
                 or record.last_full is None
                 or now - record.last_full > dt.timedelta(hours=self.settings.full_reconcile_hours)
             )
-            result = open_source(self.loaded, client, source, self.settings).fetch(
+            known = self.store.tickets.meta(client.id, source.name).get(EPIC_LINK_FIELD)
+            fetcher = open_source(
+                source,
+                client=client,
+                connections=self.connections,
+                files=self.loaded.export_files(source) if source.is_export else (),
+                # A full reconcile discovers the field again (an admin may have changed it).
+                known_epic_link_field=None if reconcile else known,
+            )
+            result = fetcher.fetch(
                 updated_since=None if reconcile else record.cursor if record else None,
                 full=reconcile,
                 progress=progress(source.name) if progress else None,
@@ -224,8 +242,12 @@ class Syncbot:
                 complete=result.complete,
                 cursor=result.cursor,
                 at=self.clock(),
-                keep=[key for key, _ in refused],
+                keep=[*result.skipped_keys, *(key for key, _ in refused)],
             )
+            if result.epic_link_field != known:
+                self.store.tickets.set_meta(
+                    client.id, source.name, {EPIC_LINK_FIELD: result.epic_link_field}
+                )
             report.fetched = len(result.tickets)
             report.skipped = result.skipped + len(refused)
             report.pages, report.requests = result.pages, result.requests
@@ -553,6 +575,41 @@ class Syncbot:
 
     def document_messages(self, doc: Document) -> list[dict[str, Any]]:
         return [m.as_json() for m in document_messages(doc)]
+
+
+def connections_from_settings(settings: Settings) -> Connections:
+    """The connectors' value objects from the environment's settings (the connectors never
+    read `Settings`). A tracker whose credentials are incomplete gets no access object, and
+    `missing` names what to set."""
+    missing = {
+        tracker: " and ".join(names)
+        for tracker in ("jira", "linear")
+        if (names := settings.missing_for(tracker))
+    }
+    jira = None
+    if "jira" not in missing and settings.jira_url:
+        jira = JiraAccess(
+            url=settings.jira_url,
+            # A PAT means Data Center; without one, missing_for made sure of email + token.
+            email=None if settings.jira_pat else settings.jira_email,
+            token=None if settings.jira_pat else settings.jira_token,
+            pat=settings.jira_pat,
+        )
+    linear = None
+    if settings.linear_api_key is not None:
+        linear = LinearAccess(url=settings.linear_api_url, api_key=settings.linear_api_key)
+    options = FetchOptions(
+        jira_page_size=settings.jira_page_size,
+        linear_page_size=settings.linear_page_size,
+        overlap=dt.timedelta(minutes=settings.sync_overlap_minutes),
+        timeout=settings.source_timeout_seconds,
+        retry=RetryPolicy(
+            retries=settings.source_retries,
+            backoff=settings.source_backoff_seconds,
+            max_wait=settings.source_max_wait_seconds,
+        ),
+    )
+    return Connections(jira=jira, linear=linear, options=options, missing=missing)
 
 
 def channel_for(client: Client, audience: str) -> str:

@@ -189,17 +189,22 @@ def _store(url: str) -> Store:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from syncbot.app import connections_from_settings
     from syncbot.connectors import open_source
     from syncbot.errors import DataError
 
     settings, loaded = _load(args)
+    connections = connections_from_settings(settings)
     problems = []
     for ci, client in enumerate(loaded.config.clients):
         for si, source in enumerate(client.sources):
             where = f"{loaded.path}: clients[{ci}].sources[{si}]"
             if source.is_export:
                 try:
-                    open_source(loaded, client, source, settings).fetch(updated_since=None)
+                    files = loaded.export_files(source)
+                    open_source(source, client=client, connections=connections, files=files).fetch(
+                        updated_since=None
+                    )
                 except DataError as exc:
                     problems.append(f"{where}: {exc}")
                 continue

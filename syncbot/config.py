@@ -325,9 +325,12 @@ def _source_problems(source: Source, key: str, config_path: Path) -> Iterable[st
             yield f"{key}.path: required for kind {source.kind!r} (a glob of recorded responses)"
         elif not export_files(config_path, source):
             yield f"{key}.path: no files match {source.path!r}"
-        for extra in ("project", "jql", "team"):
-            if getattr(source, extra) is not None:
-                yield f"{key}.{extra}: not used by kind {source.kind!r}; remove it"
+        # project (and team, on linear-export) filter the recorded tickets; JQL cannot be
+        # evaluated over a recording.
+        if source.jql is not None:
+            yield f"{key}.jql: not used by kind {source.kind!r} (filter with project); remove it"
+        if source.team is not None and source.kind == "jira-export":
+            yield f"{key}.team: not used by kind 'jira-export' (Linear only)"
         return
     if source.path is not None:
         yield f"{key}.path: only for the *-export kinds, not {source.kind!r}"

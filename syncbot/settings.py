@@ -55,7 +55,7 @@ class Settings(BaseSettings):
 
     # Live tracker sources (connectors/jira.py, connectors/linear.py, connectors/retry.py).
     jira_page_size: int | None = Field(default=None, ge=1)  # None: the API's largest page
-    linear_page_size: int = Field(default=50, ge=1, le=250)  # >57: too complex, linear.PAGE_SIZE
+    linear_page_size: int = Field(default=50, ge=1, le=250)  # >55: too complex, linear.PAGE_SIZE
     sync_overlap_minutes: float = Field(default=5.0, ge=0)  # incremental look-back
     source_timeout_seconds: float = Field(default=30.0, gt=0)  # per HTTP request
     source_retries: int = Field(default=3, ge=0)  # after the first attempt

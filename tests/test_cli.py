@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from scenario import leaky_scenario
+from scenario import jira_issue, leaky_scenario, write_pages
 from support.cli import ok, run, status_json
 from support.configs import client, milestone, source, write_config
 
@@ -180,7 +180,7 @@ def test_sync_reports_per_source_and_skips_malformed(
     assert main(["sync", "--config", str(config)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("mrk/jira-export:jira/page-*.json: fetched 4 tickets (2 pages")
-    assert out[0].endswith("skipped 2 malformed tickets in page-2.json")
+    assert "skipped 2 malformed tickets in page-2.json (" in out[0]
     assert out[1].startswith("glx/linear-export:linear/page-*.json: fetched 2 tickets")
 
 
@@ -362,3 +362,80 @@ def test_deeply_nested_toml_is_one_line(tmp_path: Path, text: str) -> None:
     result = run(["check", "--config", str(config)])
     assert result.code == 2 and "Traceback" not in result.err
     assert result.lines and all(line.startswith(f"{config}: ") for line in result.lines)
+
+
+def test_extreme_dates_in_tickets_never_break_a_client(tmp_path: Path) -> None:
+    """A due date of 9999-12-31 is a "no date" placeholder; a ticket created in the year 1
+    is skipped and counted. Neither raises OverflowError in sync, status or digest."""
+    issues = [
+        jira_issue("MRK-1", summary="someday", parent={"key": "MRK-100"}, duedate="9999-12-31"),
+        jira_issue(
+            "MRK-2",
+            summary="ancient",
+            parent={"key": "MRK-100"},
+            created="0001-01-01T00:00:00.000+0000",
+        ),
+        jira_issue(
+            "MRK-3",
+            summary="dependency",
+            labels=["client-dependency"],
+            duedate="9999-12-31",
+            issuelinks=[],
+        ),
+    ]
+    write_pages(tmp_path / "jira", [{"issues": issues, "isLast": True}])
+    config = write_config(
+        tmp_path / "syncbot.toml",
+        client(
+            "mrk",
+            sources=[source(path="jira/page-*.json")],
+            milestones=[milestone("1", epic="MRK-100")],
+        ),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SYNCBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'state.db'}")
+        out = ok(["sync", "--config", str(config)])
+        assert "2 stored" in out and "skipped 1 malformed ticket" in out
+        for as_of in ("2026-03-10", "9000-12-31"):
+            doc = status_json(config, "mrk", as_of=as_of)
+            assert doc["milestones"][0]["tickets_total"] == 1
+            ok(["digest", "--config", str(config), "--client", "mrk", "--as-of", as_of])
+
+
+def test_a_ticket_that_turns_malformed_keeps_its_last_good_version(config: Path) -> None:
+    ok(["sync", "--config", str(config)])
+    before = status_json(config, "mrk", as_of="2026-03-10")
+    page = config.parent / "jira" / "page-1.json"
+    data = json.loads(page.read_text())
+    del data["issues"][1]["fields"]["status"]  # MRK-2 comes back without its status
+    page.write_text(json.dumps(data))
+    out = ok(["sync", "--config", str(config), "--full"])
+    assert "skipped 1 malformed ticket" in out
+    after = status_json(config, "mrk", as_of="2026-03-10")
+    assert after["milestones"] == before["milestones"]  # MRK-2 is still counted, as it was
+
+
+@pytest.mark.parametrize(
+    ("milestone_keys", "schedule", "key"),
+    [
+        ({"planned": "9999-12-30"}, None, "clients[0].milestones[0].planned"),
+        ({"planned": "0001-01-01"}, None, "clients[0].milestones[0].planned"),
+        ({}, {"grace_minutes": 10**12}, "schedule.grace_minutes"),
+    ],
+)
+def test_extreme_dates_and_durations_in_the_config_are_check_errors(
+    tmp_path: Path, milestone_keys: dict[str, str], schedule: dict[str, int] | None, key: str
+) -> None:
+    config = write_config(
+        tmp_path / "syncbot.toml",
+        client("mrk", milestones=[milestone("1", **milestone_keys)]),  # type: ignore[arg-type]
+        schedule=schedule,
+    )
+    result = run(["check", "--config", str(config)])
+    assert result.code == 2 and "Traceback" not in result.err
+    assert any(line.startswith(f"{config}: {key}: ") for line in result.lines), result.err
+
+
+def test_an_extreme_as_of_is_one_line(config: Path) -> None:
+    result = run(["status", "--config", str(config), "--client", "mrk", "--as-of", "0001-01-01"])
+    assert result.code == 2 and "outside" in result.err and "Traceback" not in result.err

@@ -154,6 +154,13 @@ def test_data_center_syncs_through_the_epic_link_field(
         assert code == 0, out
         assert summary(out)[JIRA] == {"fetched": 25, "pages": 3, "requests": 4, "stored": 25}
         assert {r.path for r in dc.requests} == {"/rest/api/2/field", "/rest/api/2/search"}
+        # The Epic Link field id found then is kept: an unchanged incremental sync is 1 request.
+        dc.reset_log()
+        code, out = sync(config, capsys)
+        assert code == 0 and summary(out)[JIRA]["requests"] == 1
+        assert [r.path for r in dc.requests] == ["/rest/api/2/search"]
+        code, out = sync(config, capsys, "--full")  # a full reconcile looks the field up again
+        assert code == 0 and "/rest/api/2/field" in [r.path for r in dc.requests]
     milestones = {m["id"]: m for m in status_json(config, "acme", as_of="2026-03-10")["milestones"]}
     assert milestones["2.1"]["tickets_total"] == 25
 

@@ -1,67 +1,81 @@
 """Connectors: I/O with trackers, one module per tracker, all producing `Ticket`s.
 
-`open_source` is the one place that maps a configured source kind to its implementation.
+`open_source` is the one place that maps a configured source kind to its implementation. It
+receives value objects (`Connections`, see `connectors.base`), never the application's
+settings: building those from the environment is the application's job.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
 
-from syncbot.config import Client, LoadedConfig, Source
-from syncbot.connectors.base import TicketSource
+from syncbot.config import Client, Source
+from syncbot.connectors.base import Connections, TicketSource
 from syncbot.errors import SettingsError
-from syncbot.settings import Settings
 
 
 def open_source(
-    loaded: LoadedConfig, client: Client, source: Source, settings: Settings
+    source: Source,
+    *,
+    client: Client,
+    connections: Connections,
+    files: Sequence[Path] = (),
+    known_epic_link_field: str | None = None,
 ) -> TicketSource:
+    """The `TicketSource` for `source` of `client`.
+
+    `files` are an export source's page files, in page order (`config.export_files`).
+    `known_epic_link_field` is the Data Center Epic Link field id a previous fetch of this
+    source reported (`FetchResult.epic_link_field`): it spares incremental fetches the
+    field-list request.
+    Raises SettingsError when the tracker's access is not configured.
+    """
     from syncbot.connectors import export, jira, linear
-    from syncbot.connectors.retry import RetryPolicy
 
     if source.kind == "jira-export":
         return export.jira_export(
             source.name,
-            loaded.export_files(source),
+            list(files),
             excluded_resolutions=client.excluded_resolutions,
             epic_link_field=source.epic_link_field,
+            project=source.project,
         )
     if source.kind == "linear-export":
-        return export.linear_export(source.name, loaded.export_files(source))
-    missing = settings.missing_for(source.tracker)
-    if missing:
-        raise SettingsError(f"{source.name}: set {' and '.join(missing)} to sync this source")
-    overlap = dt.timedelta(minutes=settings.sync_overlap_minutes)
-    retry = RetryPolicy.from_settings(settings)
+        return export.linear_export(
+            source.name, list(files), project=source.project, team=source.team
+        )
+    options = connections.options
     if source.kind == "jira":
-        assert settings.jira_url is not None  # checked by missing_for
+        if connections.jira is None:
+            raise _missing(source, connections)
         return jira.JiraSource(
             source.name,
-            url=settings.jira_url,
-            # A PAT means Data Center; without one, missing_for made sure of email + token.
-            credentials=jira.JiraCredentials(
-                email=None if settings.jira_pat else settings.jira_email,
-                token=None if settings.jira_pat else settings.jira_token,
-                pat=settings.jira_pat,
-            ),
+            access=connections.jira,
             project=source.project,
             jql=source.jql,
             epic_link_field=source.epic_link_field,
+            known_epic_link_field=known_epic_link_field,
             excluded_resolutions=client.excluded_resolutions,
-            page_size=settings.jira_page_size,
-            overlap=overlap,
-            timeout=settings.source_timeout_seconds,
-            retry=retry,
+            page_size=options.jira_page_size,
+            overlap=options.overlap,
+            timeout=options.timeout,
+            retry=options.retry,
         )
-    assert settings.linear_api_key is not None  # checked by missing_for
+    if connections.linear is None:
+        raise _missing(source, connections)
     return linear.LinearSource(
         source.name,
-        url=settings.linear_api_url,
-        api_key=settings.linear_api_key,
+        access=connections.linear,
         team=source.team,
         project=source.project,
-        page_size=settings.linear_page_size,
-        overlap=overlap,
-        timeout=settings.source_timeout_seconds,
-        retry=retry,
+        page_size=options.linear_page_size,
+        overlap=options.overlap,
+        timeout=options.timeout,
+        retry=options.retry,
     )
+
+
+def _missing(source: Source, connections: Connections) -> SettingsError:
+    what = connections.missing.get(source.tracker) or f"the {source.tracker} credentials"
+    return SettingsError(f"{source.name}: set {what} to sync this source")

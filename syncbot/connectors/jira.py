@@ -2,28 +2,28 @@
 live `JiraSource` that searches for them with the `jira` library.
 
 `to_ticket` is pure and shared by the `jira-export` source and the live connector, so both
-map tickets identically.
+map tickets identically. The live connector first completes any embedded changelog Jira cut
+short (`changelog_cut`), so translation always sees an issue's whole status history.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 from jira import JIRA, JIRAError
-from pydantic import SecretStr
 
-from syncbot.connectors import live
+from syncbot.connectors import deadline, live
 from syncbot.connectors.adf import adf_to_text
-from syncbot.connectors.base import FetchResult, ProgressCallback
+from syncbot.connectors.base import FetchResult, JiraAccess, ProgressCallback
 from syncbot.connectors.parsing import (
     MalformedTicket,
     names,
@@ -33,8 +33,17 @@ from syncbot.connectors.parsing import (
     optional_timestamp,
     timestamp,
     tolerant,
+    unreadable_json,
 )
-from syncbot.connectors.retry import Attempts, Retryable, RetryPolicy, Sleep, retry_after
+from syncbot.connectors.retry import (
+    Attempts,
+    Clock,
+    Retryable,
+    RetryPolicy,
+    Sleep,
+    retry_after,
+    utc_now,
+)
 from syncbot.domain import Progress, StatusChange, Ticket
 from syncbot.errors import SourceAuthError, SourceError, SourceQueryError
 
@@ -177,6 +186,16 @@ def _block_links(links: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(blocked_by), tuple(blocks)
 
 
+def changelog_cut(raw: Any) -> bool:
+    """Whether an issue's embedded changelog holds fewer histories than its `total` says
+    there are (Jira Cloud's search embeds at most 40, the newest)."""
+    changelog = obj(obj(raw).get("changelog"))
+    histories = changelog.get("histories")
+    total = changelog.get("total")
+    held = len(histories) if isinstance(histories, list) else 0
+    return isinstance(total, int) and not isinstance(total, bool) and total > held
+
+
 def _status_history(raw: dict[str, Any], key: str) -> tuple[StatusChange, ...]:
     changes = []
     histories = obj(raw.get("changelog")).get("histories")
@@ -184,12 +203,23 @@ def _status_history(raw: dict[str, Any], key: str) -> tuple[StatusChange, ...]:
         entry = obj(entry)
         if not entry.get("created"):
             continue
-        at = timestamp(entry["created"], f"{key}.changelog")
+        at = _history_time(entry["created"], f"{key}.changelog")
         for item in entry.get("items") or []:
             item = obj(item)
             if item.get("field") == "status" and item.get("toString"):
                 changes.append(StatusChange(at, item.get("fromString"), str(item["toString"])))
     return tuple(sorted(changes, key=lambda c: c.at))
+
+
+def _history_time(value: Any, where: str) -> dt.datetime:
+    """A history's `created`: a Jira timestamp, or epoch milliseconds (the bulk changelog's
+    published example writes a number where its schema says date-time)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            raise MalformedTicket(f"{where}: not a timestamp: {value!r}") from None
+    return timestamp(value, where)
 
 
 # -- the live connector ---------------------------------------------------------------------
@@ -203,30 +233,11 @@ def _status_history(raw: dict[str, Any], key: str) -> tuple[StatusChange, ...]:
 # Center advances `startAt` by the issues actually returned.
 CLOUD_MAX_RESULTS = 5000
 DATA_CENTER_MAX_RESULTS = 1000
+BULK_CHANGELOG_ISSUES = 1000  # the most issues one changelog/bulkfetch request may name
+BULK_CHANGELOG_RESULTS = 10_000  # and the most histories it may ask for (default 1000)
 EPIC_LINK_SCHEMA = "com.pyxis.greenhopper.jira:gh-epic-link"
 JQL_DATE = "%Y/%m/%d %H:%M"  # JQL's minute-resolution date format
 _ORDER_BY = re.compile(r"\border\s+by\b.*\Z", re.IGNORECASE | re.DOTALL)
-
-
-@dataclass(frozen=True)
-class JiraCredentials:
-    """Email + API token (Cloud, HTTP basic) or a personal access token (Data Center, Bearer).
-
-    They also decide the deployment: a PAT means Data Center, which costs no serverInfo call.
-    """
-
-    email: str | None = None
-    token: SecretStr | None = None
-    pat: SecretStr | None = None
-
-    @property
-    def cloud(self) -> bool:
-        return self.pat is None
-
-    @property
-    def settings(self) -> str:
-        """The settings to check when Jira refuses these credentials."""
-        return "SYNCBOT_JIRA_PAT" if self.pat else "SYNCBOT_JIRA_EMAIL and SYNCBOT_JIRA_TOKEN"
 
 
 class _Client(JIRA):
@@ -238,6 +249,20 @@ class _Client(JIRA):
     """
 
     _field_list: list[dict[str, Any]] | None = None
+
+    def bound_in_total(self, seconds: float) -> None:
+        """At most `seconds` per request, however slowly the answer trickles in."""
+        deadline.mount(self._session, seconds)
+
+    def bulk_changelogs(self, body: dict[str, Any]) -> Any:
+        """One page of Cloud's POST /rest/api/3/changelog/bulkfetch (no library method)."""
+        return self._get_json("changelog/bulkfetch", params=body, use_post=True)
+
+    def issue_changelog(self, key: str) -> Any:
+        """GET /rest/api/2/issue/{key}?expand=changelog: on Data Center, the whole changelog."""
+        return self._get_json(
+            f"issue/{quote(key, safe='')}", params={"fields": "status", "expand": "changelog"}
+        )
 
     def field_list_is(self, fields: list[dict[str, Any]]) -> None:
         """Use `fields` instead of asking Jira for its field list."""
@@ -265,8 +290,11 @@ class JiraSource:
     """Live Jira: Cloud through REST v3 enhanced search, Data Center through REST v2 search.
 
     One fetch makes one request per page of `jql()`, asking only for `FIELDS` (plus the Epic
-    Link field) and the changelog, for blocked-since; on Data Center without a configured
-    `epic_link_field`, one field-list request first to find the Epic Link field.
+    Link field) and the changelog, for blocked-since. Data Center without a configured
+    `epic_link_field` finds the Epic Link field in the field list (one request) and reports
+    its id in `FetchResult.epic_link_field`; given it back as `known_epic_link_field`, an
+    incremental fetch skips that request (an unchanged project then costs one search), while
+    a full fetch reads the field list again, in case an admin replaced the field.
 
     Incremental fetches ask for `updated >= cursor - overlap`. The cursor is the latest
     `updated` Jira returned, kept in the offset Jira wrote it in: the Jira user's timezone,
@@ -276,40 +304,51 @@ class JiraSource:
     Pages come in key order, not `updated` order: an update cannot move a ticket across the
     page boundaries, which with Data Center's `startAt` offsets would make another ticket
     slip past unseen (and a full reconcile would then drop it from the store).
+
+    An issue whose embedded changelog is cut (`total` > histories returned; Jira Cloud embeds
+    the newest 40) gets its whole status history before it is translated, so blocked-since is
+    never judged on part of it. Cloud: one `POST /rest/api/3/changelog/bulkfetch` per search
+    page (up to 1000 issues, status changes only, `nextPageToken` paging). Data Center's REST
+    v2 has no changelog endpoint of its own (`/issue/{key}/changelog` is Cloud's): one
+    `GET /rest/api/2/issue/{key}?expand=changelog`, which is never cut, per such issue. A 404
+    there (the issue went away meanwhile) keeps the embedded part and says so in the notes.
     """
 
     def __init__(
         self,
         name: str,
         *,
-        url: str,
-        credentials: JiraCredentials,
+        access: JiraAccess,
         project: str | None = None,
         jql: str | None = None,
         epic_link_field: str | None = None,
+        known_epic_link_field: str | None = None,
         excluded_resolutions: Sequence[str] = ("Won't Do", "Duplicate"),
         page_size: int | None = None,
         overlap: dt.timedelta = dt.timedelta(minutes=5),
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         sleep: Sleep = time.sleep,
+        clock: Clock = utc_now,
     ) -> None:
         if not (project or jql):
             raise ValueError("JiraSource needs a project or a jql")
         self.name = name
-        self.url = url.rstrip("/")
-        self.credentials = credentials
+        self.access = access
+        self.url = access.url.rstrip("/")
         self.project = project
         self.custom_jql = jql
         self.epic_link_field = epic_link_field
+        self.known_epic_link_field = known_epic_link_field
         self.excluded_resolutions = tuple(excluded_resolutions)
         self.page_size = page_size or (
-            CLOUD_MAX_RESULTS if credentials.cloud else DATA_CENTER_MAX_RESULTS
+            CLOUD_MAX_RESULTS if access.cloud else DATA_CENTER_MAX_RESULTS
         )
         self.overlap = overlap
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
+        self.clock = clock
 
     def jql(self, since: dt.datetime | None) -> str:
         """The search: the project (or configured JQL), changes since `since`, in key order."""
@@ -333,13 +372,17 @@ class JiraSource:
         client = self._connect()
         try:
             epic = self.epic_link_field
-            if epic or self.credentials.cloud:
+            found = None  # the Epic Link field id to report, for the caller to keep
+            if epic or self.access.cloud:
                 # Cloud links epics through `parent`, and we ask for fields by id: the list
                 # would only serve the library's name aliases. Skip the request.
                 client.field_list_is([])
+            elif since is not None and self.known_epic_link_field:
+                epic = found = self.known_epic_link_field  # what an earlier fetch found
+                client.field_list_is([])
             else:
                 field_list = attempts("field list", partial(self._call, client.fields))
-                epic = _epic_link_field(field_list, self.name)
+                epic = found = _epic_link_field(field_list, self.name)
             fields = [*FIELDS, epic] if epic else list(FIELDS)
             pages = live.Pages(
                 partial(
@@ -350,15 +393,20 @@ class JiraSource:
                 ),
                 progress,
             )
-            search = self._cloud_pages if self.credentials.cloud else self._data_center_pages
-            for issues in search(client, attempts, self.jql(since), fields):
-                pages.add(issues)
+            search = self._cloud_pages if self.access.cloud else self._data_center_pages
+            early = search(client, attempts, self.jql(since), fields, pages)
         finally:
             client.close()  # type: ignore[no-untyped-call]  # jira leaves close() unannotated
-        return pages.result(complete=since is None, requests=attempts.requests)
+        if early:
+            pages.note(f"{early}; not a complete read, so no stored ticket is dropped")
+        return pages.result(
+            complete=since is None and not early,
+            requests=attempts.requests,
+            epic_link_field=found,
+        )
 
     def _connect(self) -> _Client:
-        creds = self.credentials
+        creds = self.access
         auth: dict[str, Any]
         if creds.cloud:
             assert creds.email is not None and creds.token is not None
@@ -377,11 +425,18 @@ class JiraSource:
         )
         if creds.cloud:
             client.deploymentType = "Cloud"  # what serverInfo says; enables the v3 search
+        client.bound_in_total(self.timeout)
         return client
 
     def _cloud_pages(
-        self, client: _Client, attempts: Attempts, jql: str, fields: list[str]
-    ) -> Iterator[list[Any]]:
+        self,
+        client: _Client,
+        attempts: Attempts,
+        jql: str,
+        fields: list[str],
+        pages: live.Pages,
+    ) -> str | None:
+        """Every page into `pages`; why paging stopped before the last page, if it did."""
         token: str | None = None
         seen: set[str] = set()
         while True:
@@ -398,10 +453,16 @@ class JiraSource:
                     json_result=True,
                 ),
             )
-            yield self._issues(page, "/rest/api/3/search/jql")
+            self._add(client, attempts, pages, self._issues(page, "/rest/api/3/search/jql"))
             token = page.get("nextPageToken")
-            if page.get("isLast") is True or not isinstance(token, str) or not token:
-                return
+            if page.get("isLast") is True:
+                return None
+            if not isinstance(token, str) or not token:
+                if page.get("isLast") is False:
+                    return (
+                        f"Jira said page {len(seen) + 1} is not the last but sent no nextPageToken"
+                    )
+                return None
             if token in seen:
                 raise SourceError(
                     self.name,
@@ -410,8 +471,14 @@ class JiraSource:
             seen.add(token)
 
     def _data_center_pages(
-        self, client: _Client, attempts: Attempts, jql: str, fields: list[str]
-    ) -> Iterator[list[Any]]:
+        self,
+        client: _Client,
+        attempts: Attempts,
+        jql: str,
+        fields: list[str],
+        pages: live.Pages,
+    ) -> str | None:
+        """Every page into `pages`; why paging stopped before the last page, if it did."""
         start = 0
         number = 0
         while True:
@@ -430,11 +497,104 @@ class JiraSource:
                 ),
             )
             issues = self._issues(page, "/rest/api/2/search")
-            yield issues
+            self._add(client, attempts, pages, issues)
             start += len(issues)
             total = page.get("total")
-            if not issues or (isinstance(total, int) and start >= total):
-                return
+            if isinstance(total, int) and start >= total:
+                return None
+            if not issues:
+                if isinstance(total, int):
+                    return f"Jira answered an empty page at startAt {start} of {total} issues"
+                return None
+
+    def _add(
+        self, client: _Client, attempts: Attempts, pages: live.Pages, issues: list[Any]
+    ) -> None:
+        """Complete the cut changelogs of one search page, then translate it."""
+        cut = [i for i in issues if isinstance(i, dict) and changelog_cut(i)]
+        if cut:
+            if self.access.cloud:
+                found = self._bulk_changelogs(client, attempts, cut)
+            else:
+                found = self._issue_changelogs(client, attempts, cut)
+            missed = [i for i in cut if not _complete_changelog(i, found)]
+            if missed:
+                n = len(missed)
+                pages.note(
+                    f"the full history of {n} issue{'s' * (n != 1)} could not be read "
+                    f"({', '.join(str(i.get('key')) for i in missed[:3])}"
+                    f"{', ...' if n > 3 else ''}: not found); judged on the changes Jira embedded"
+                )
+        pages.add(issues)
+
+    def _bulk_changelogs(
+        self, client: _Client, attempts: Attempts, cut: list[dict[str, Any]]
+    ) -> dict[str, list[Any]]:
+        """Issue id -> its status histories, from Cloud's changelog bulk fetch. An issue is
+        in the answer only once its request was read to the end."""
+        found: dict[str, list[Any]] = {}
+        ids = [str(i.get("id") or i.get("key")) for i in cut]
+        number = 0
+        for start in range(0, len(ids), BULK_CHANGELOG_ISSUES):
+            chunk = ids[start : start + BULK_CHANGELOG_ISSUES]
+            body: dict[str, Any] = {
+                "issueIdsOrKeys": chunk,
+                "fieldIds": ["status"],  # all blocked-since needs
+                "maxResults": BULK_CHANGELOG_RESULTS,
+            }
+            read: dict[str, list[Any]] = {issue_id: [] for issue_id in chunk}
+            seen: set[str] = set()
+            while True:
+                number += 1
+                try:
+                    page = attempts(
+                        f"changelog bulk fetch {number}",
+                        partial(self._call, client.bulk_changelogs, dict(body)),
+                    )
+                except _NotFound:
+                    return found  # no bulk fetch here: the embedded histories stand
+                logs = page.get("issueChangeLogs") if isinstance(page, dict) else None
+                if not isinstance(logs, list):
+                    raise SourceError(
+                        self.name,
+                        "Jira answered /rest/api/3/changelog/bulkfetch without an "
+                        "'issueChangeLogs' list",
+                    )
+                for log in logs:
+                    issue_id, histories = obj(log).get("issueId"), obj(log).get("changeHistories")
+                    if isinstance(issue_id, str | int) and isinstance(histories, list):
+                        read.setdefault(str(issue_id), []).extend(histories)
+                token = page.get("nextPageToken")
+                if not isinstance(token, str) or not token:
+                    break  # read to the end: an issue not listed has no status change at all
+                if token in seen:
+                    raise SourceError(
+                        self.name,
+                        "Jira sent the same changelog nextPageToken twice; stopped paging "
+                        "to avoid a loop",
+                    )
+                seen.add(token)
+                body["nextPageToken"] = token
+            found.update(read)
+        return found
+
+    def _issue_changelogs(
+        self, client: _Client, attempts: Attempts, cut: list[dict[str, Any]]
+    ) -> dict[str, list[Any]]:
+        """Issue key -> its histories, one GET /issue/{key}?expand=changelog each (DC)."""
+        found: dict[str, list[Any]] = {}
+        for issue in cut:
+            key = str(issue.get("key"))
+            try:
+                answer = attempts(
+                    f"changelog of {key}", partial(self._call, client.issue_changelog, key)
+                )
+            except _NotFound:
+                continue  # gone since the search: its embedded histories stand
+            histories = obj(obj(answer).get("changelog")).get("histories")
+            if isinstance(histories, list):
+                found[key] = histories
+        return found
 
     def _issues(self, page: Any, path: str) -> list[Any]:
         issues = page.get("issues") if isinstance(page, dict) else None
@@ -451,12 +611,18 @@ class JiraSource:
             return request(*args, **kwargs)
         except JIRAError as exc:
             raise self._refusal(exc) from exc
+        except deadline.DeadlineExceeded as exc:  # an answer trickled in too slowly
+            raise Retryable(f"no complete answer within {self.timeout:g} s") from exc
         except requests.Timeout as exc:
             raise Retryable(f"no answer within {self.timeout:g} s") from exc
         except requests.ConnectionError as exc:
             raise Retryable(f"cannot connect to {self.url} (check SYNCBOT_JIRA_URL)") from exc
-        except ValueError as exc:  # requests.JSONDecodeError: a truncated or non-JSON body
-            raise Retryable("the answer was not valid JSON") from exc
+        except (RecursionError, ValueError) as exc:
+            reason = unreadable_json(exc)
+            if reason is None:  # requests.JSONDecodeError: a truncated or non-JSON body
+                raise Retryable("the answer was not valid JSON") from exc
+            # Valid JSON Python will not load: asking again gets the same answer.
+            raise SourceError(self.name, f"Jira's answer cannot be read ({reason})") from None
         except requests.RequestException as exc:  # e.g. the connection dropped mid-answer
             raise Retryable(f"the request failed ({type(exc).__name__})") from exc
 
@@ -469,16 +635,20 @@ class JiraSource:
         detail = _one_line(exc.text)
         if status == 401:
             return SourceAuthError(
-                self.name, f"Jira answered {reason}: check {self.credentials.settings}"
+                self.name, f"Jira answered {reason}: check {self.access.settings}"
             )
         if status == 403:
             return SourceAuthError(
                 self.name,
                 f"Jira answered {reason} for {path}{detail}: check "
-                f"{self.credentials.settings} and that this account may browse the project",
+                f"{self.access.settings} and that this account may browse the project",
             )
         # Not `if response`: a requests.Response is falsy when its status is an error.
-        wait = retry_after(response.headers.get("Retry-After")) if response is not None else None
+        wait = (
+            retry_after(response.headers.get("Retry-After"), now=self.clock())
+            if response is not None
+            else None
+        )
         if status == 429:
             return Retryable(reason, rate_limited=True, wait=wait)
         if status is None or status >= 500:
@@ -491,12 +661,41 @@ class JiraSource:
             )
         elif status == 404:
             hint = "; check SYNCBOT_JIRA_URL" + (
-                " (Jira Data Center needs SYNCBOT_JIRA_PAT)" if self.credentials.cloud else ""
+                " (Jira Data Center needs SYNCBOT_JIRA_PAT)" if self.access.cloud else ""
             )
+            return _NotFound(self.name, f"Jira answered {reason} for {path}{detail}{hint}")
         elif status == 400:
             hint = f"; check the source's {'jql' if self.custom_jql else 'project'}"
             return SourceQueryError(self.name, f"Jira answered {reason} for {path}{detail}{hint}")
         return SourceError(self.name, f"Jira answered {reason} for {path}{detail}{hint}")
+
+
+class _NotFound(SourceError):
+    """Jira answered 404: for a search, a wrong URL; for one issue's history, a gone issue."""
+
+
+def _complete_changelog(issue: dict[str, Any], found: dict[str, list[Any]]) -> bool:
+    """Give `issue` the histories fetched for it (merged with the embedded ones, so nothing
+    seen is lost); False when none were fetched for it."""
+    fetched = found.get(str(issue.get("id")))
+    if fetched is None:
+        fetched = found.get(str(issue.get("key")))
+    if fetched is None:
+        return False
+    changelog = obj(issue.get("changelog"))
+    embedded = changelog.get("histories")
+    merged: dict[str, Any] = {}
+    for history in [*(embedded if isinstance(embedded, list) else []), *fetched]:
+        entry = obj(history)
+        merged[str(entry.get("id") or json.dumps(entry, sort_keys=True, default=str))] = entry
+    histories = list(merged.values())
+    issue["changelog"] = {
+        "startAt": 0,
+        "maxResults": len(histories),
+        "total": len(histories),
+        "histories": histories,
+    }
+    return True
 
 
 def _jql_escape(value: str) -> str:

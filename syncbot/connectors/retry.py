@@ -6,17 +6,22 @@ a timeout, a garbled answer. Each attempt is exactly one request; the tracker li
 retry loops are switched off so that this is the only one, and so that tests can run it with a
 recording `sleep` instead of the real one.
 
-The loop itself is tenacity's. Waits: the tracker's Retry-After when it sends one, else
-`backoff * 2**n` (1, 2, 4 s by default), each capped by `max_wait`. A Retry-After longer
-than `max_wait` ends the sync of that source at once rather than retrying early into the
-same refusal: the next scheduled sync tries again.
+The loop itself is tenacity's. Waits: the tracker's Retry-After when it sends one (seconds or
+an HTTP date, read by `retry_after` against an injected clock), else `backoff * 2**n` (1, 2,
+4 s by default), each capped by `max_wait`. A Retry-After longer than `max_wait` ends the
+sync of that source at once rather than retrying early into the same refusal: the next
+scheduled sync tries again.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 from tenacity import (
@@ -29,11 +34,17 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 from syncbot.errors import SourceError, SourceRateLimited
-from syncbot.settings import Settings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Sleep = Callable[[float], None]
+Clock = Callable[[], dt.datetime]  # returns an aware datetime
+_DELTA_SECONDS = re.compile(r"\d+(\.\d+)?")
+
+
+def utc_now() -> dt.datetime:
+    """The default clock of the live connectors (tests inject their own)."""
+    return dt.datetime.now(dt.UTC)
 
 
 class Retryable(Exception):
@@ -52,21 +63,27 @@ class RetryPolicy:
     backoff: float = 1.0  # first wait without a Retry-After; doubles each time
     max_wait: float = 60.0  # longest single wait, Retry-After included
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RetryPolicy:
-        return cls(
-            retries=settings.source_retries,
-            backoff=settings.source_backoff_seconds,
-            max_wait=settings.source_max_wait_seconds,
-        )
 
+def retry_after(value: str | None, *, now: dt.datetime) -> float | None:
+    """Seconds to wait, from a Retry-After header value (RFC 9110 §10.2.3).
 
-def retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header in its delta-seconds form (what Jira sends)."""
+    Both forms: delta-seconds (`120`, what Jira sends) and an HTTP date (`Wed, 21 Oct 2026
+    07:28:00 GMT`), the latter measured from `now` (aware), so a date in the past means no
+    wait. None when the value is absent or unreadable: the caller then uses its own backoff.
+    """
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        return None
+    if _DELTA_SECONDS.fullmatch(text):
+        seconds = float(text)
+        return seconds if math.isfinite(seconds) else None
     try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None  # an HTTP-date: fall back to our own backoff rather than read the clock
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:  # "-0000": RFC 5322's "no zone information"; HTTP dates are GMT
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
 class Attempts:

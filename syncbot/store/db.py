@@ -43,6 +43,10 @@ _PASSING = re.compile(
 )
 
 
+# What another process creating the same tables at the same moment makes a driver say.
+_RACE = re.compile(r"already exists|database is locked|duplicate key", re.IGNORECASE)
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite drops offsets)."""
 
@@ -150,12 +154,15 @@ class Database:
     def create_tables(self) -> None:
         """Create missing tables. Two processes starting on a fresh PostgreSQL race on the
         catalog; the loser retries once the winner is done."""
-        for attempt in range(5):
+        for attempt in range(6):
             try:
                 Base.metadata.create_all(self.engine)
                 return
-            except (IntegrityError, ProgrammingError) as exc:
-                if attempt == 4:
+            except (IntegrityError, ProgrammingError, OperationalError) as exc:
+                racing = isinstance(exc, IntegrityError | ProgrammingError) or _RACE.search(
+                    describe(exc)
+                )
+                if attempt == 5 or not racing:
                     raise self._open_error(exc) from None
                 time.sleep(0.05 * (attempt + 1))
             except SQLAlchemyError as exc:

@@ -120,3 +120,12 @@ def test_blank_lines_and_surrounding_spaces_are_dropped() -> None:
 )
 def test_documents_without_text_flatten_to_nothing(value: dict[str, Any]) -> None:
     assert adf_to_text(value) == ""
+
+
+def test_a_document_nested_thousands_deep_is_read_without_recursion() -> None:
+    """Tracker text is untrusted: a walk that recursed would raise RecursionError here."""
+    node: Any = {"type": "text", "text": "still here"}
+    for _ in range(20_000):
+        node = {"type": "paragraph", "content": [node]}
+
+    assert adf_to_text({"type": "doc", "content": [node]}) == "still here"

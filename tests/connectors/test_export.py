@@ -126,7 +126,8 @@ def test_a_malformed_ticket_is_skipped_counted_and_noted(tmp_path: Path) -> None
 
     assert sorted(t.key for t in result.tickets) == ["ACME-1", "ACME-2"]
     assert result.skipped == 1
-    assert result.notes == ["skipped 1 malformed ticket in page-2.json"]
+    [note] = result.notes
+    assert note.startswith("skipped 1 malformed ticket in page-2.json (") and "missing" in note
 
 
 def test_skipped_tickets_are_counted_per_file(tmp_path: Path) -> None:
@@ -138,7 +139,7 @@ def test_skipped_tickets_are_counted_per_file(tmp_path: Path) -> None:
 
     assert result.tickets == []
     assert result.skipped == 5
-    assert result.notes == [
+    assert [n.split(" (")[0] for n in result.notes] == [
         "skipped 2 malformed tickets in page-1.json",
         "skipped 3 malformed tickets in page-2.json",
     ]
@@ -252,7 +253,8 @@ def test_linear_pages_are_read_deduplicated_and_translated(tmp_path: Path) -> No
         linear_node("ENG-1", "2026-03-03T10:00:00.000Z", "started")
     )
     assert by_key["ENG-2"].progress is Progress.DONE
-    assert result.notes == ["skipped 1 malformed ticket in page-2.json"]
+    [note] = result.notes
+    assert note.startswith("skipped 1 malformed ticket in page-2.json (") and "missing" in note
     assert result.cursor is not None and result.cursor.startswith("2026-03-06T10:00:00")
 
 
@@ -285,3 +287,247 @@ def test_a_linear_file_that_is_not_json_is_a_data_error_naming_it(tmp_path: Path
 
     with pytest.raises(DataError, match=re.escape(f"{path}: not valid JSON")):
         linear_export("globex-linear", [path]).fetch(updated_since=None)
+
+
+# --- the same paging code as the live connectors ----------------------------------------
+
+
+def test_progress_and_skipped_keys_come_from_the_shared_paging_code(tmp_path: Path) -> None:
+    broken = {"key": "ACME-9", "fields": {"summary": "no status"}}
+    files = pages(
+        tmp_path,
+        jira_page(jira_issue("ACME-1", "2026-03-01T10:00:00.000-0600"), broken, token="t2"),
+        jira_page(jira_issue("ACME-2", "2026-03-01T10:00:00.000-0600"), {"fields": {}}),
+    )
+    progress: list[tuple[int, int]] = []
+
+    result = jira_source(files).fetch(updated_since=None, progress=lambda *p: progress.append(p))
+
+    assert progress == [(1, 1), (2, 2)]
+    assert result.skipped == 2 and result.skipped_keys == ("ACME-9",)  # the other has no key
+
+
+# --- missing pages are not a complete read (issue 15 #5) --------------------------------
+
+
+def test_a_gap_in_the_page_numbering_is_not_a_complete_read(tmp_path: Path) -> None:
+    first = write(tmp_path, "page-1.json", jira_page(jira_issue("ACME-1", "2026-03-01T10:00Z")))
+    third = write(tmp_path, "page-3.json", jira_page(jira_issue("ACME-3", "2026-03-01T10:00Z")))
+
+    result = jira_source([first, third]).fetch(updated_since=None)
+
+    assert result.complete is False
+    assert sorted(t.key for t in result.tickets) == ["ACME-1", "ACME-3"]
+    assert result.notes == [
+        "page file page-2.json missing; not a complete read, so no stored ticket is dropped"
+    ]
+
+
+def test_missing_leading_and_zero_padded_pages_are_named(tmp_path: Path) -> None:
+    files = [
+        write(tmp_path, f"acme-{n:03d}.json", linear_page(linear_node(f"ENG-{n}", "2026-03-01Z")))
+        for n in (3, 4, 6)
+    ]
+
+    result = linear_export("globex-linear", files).fetch(updated_since=None)
+
+    assert result.complete is False
+    assert result.notes == [
+        (
+            "page files acme-001.json, acme-002.json, acme-005.json missing; not a complete "
+            "read, so no stored ticket is dropped"
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("last", "why"),
+    [
+        (jira_page(jira_issue("ACME-2", "2026-03-01T10:00Z"), token="more"), "nextPageToken"),
+        ({"issues": [jira_issue("ACME-2", "2026-03-01T10:00Z")], "isLast": False}, "isLast: false"),
+        (
+            {"startAt": 1, "maxResults": 1, "total": 3, "issues": [jira_issue("ACME-2", "x")]},
+            "startAt 1 + 1 issues < total 3",
+        ),
+    ],
+    ids=["next-page-token", "is-last-false", "data-center-total"],
+)
+def test_a_last_jira_page_that_says_more_follow_is_not_complete(
+    tmp_path: Path, last: dict[str, Any], why: str
+) -> None:
+    first = {"startAt": 0, "maxResults": 1, "total": 3, "isLast": False, "nextPageToken": "t"}
+    files = pages(tmp_path, {**first, "issues": [jira_issue("ACME-1", "2026-03-01T10:00Z")]}, last)
+
+    result = jira_source(files).fetch(updated_since=None)
+
+    assert result.complete is False
+    assert result.notes[-1] == (
+        f"page-2.json, the last file, says more pages follow ({why}); "
+        "not a complete read, so no stored ticket is dropped"
+    )
+
+
+def test_a_last_linear_page_with_a_next_page_is_not_complete(tmp_path: Path) -> None:
+    files = pages(
+        tmp_path,
+        linear_page(linear_node("ENG-1", "2026-03-01T10:00:00.000Z"), cursor="c1"),
+        linear_page(linear_node("ENG-2", "2026-03-01T10:00:00.000Z"), cursor="c2"),
+    )
+
+    result = linear_export("globex-linear", files).fetch(updated_since=None)
+
+    assert result.complete is False
+    assert (
+        "page-2.json, the last file, says more pages follow (pageInfo.hasNextPage: true)"
+        in (result.notes[-1])
+    )
+
+
+def test_data_center_pages_whose_offsets_do_not_join_are_not_complete(tmp_path: Path) -> None:
+    def page(start: int, *keys: str) -> dict[str, Any]:
+        issues = [jira_issue(k, "2026-03-01T10:00:00.000-0600") for k in keys]
+        return {"startAt": start, "maxResults": 2, "total": 6, "issues": issues}
+
+    # Named a.json, b.json, c.json: no numbering to check, the offsets tell.
+    files = [
+        write(tmp_path, f"{name}.json", content)
+        for name, content in (
+            ("a", page(0, "ACME-1", "ACME-2")),
+            ("c", page(4, "ACME-5", "ACME-6")),
+        )
+    ]
+
+    result = jira_source(files).fetch(updated_since=None)
+
+    assert result.complete is False
+    assert result.notes == [
+        (
+            "c.json starts at issue 4, but a.json ends at 2: a page is missing; "
+            "not a complete read, so no stored ticket is dropped"
+        )
+    ]
+
+
+def test_unnumbered_or_mixed_file_names_need_no_numbering(tmp_path: Path) -> None:
+    files = [
+        write(tmp_path, "monday.json", jira_page(jira_issue("ACME-1", "2026-03-01T10:00Z"))),
+        write(tmp_path, "page-7.json", jira_page(jira_issue("ACME-2", "2026-03-01T10:00Z"))),
+    ]
+
+    assert jira_source(files).fetch(updated_since=None).complete is True
+
+
+# --- project (and team) on an export source (SPEC §3 v2) ----------------------------------
+
+
+def test_project_keeps_the_tickets_of_that_jira_project(tmp_path: Path) -> None:
+    files = pages(
+        tmp_path,
+        jira_page(
+            jira_issue("DAL-1", "2026-03-01T10:00:00.000-0600", project={"key": "DAL"}),
+            jira_issue("ACME-1", "2026-03-01T10:00:00.000-0600", project={"key": "ACME"}),
+            # Moved from DAL to ACME: the project field decides, not the key's prefix.
+            jira_issue("DAL-7", "2026-03-01T10:00:00.000-0600", project={"key": "ACME"}),
+            jira_issue("DAL-9", "2026-03-01T10:00:00.000-0600"),  # no project field: the key
+        ),
+    )
+
+    result = jira_source(files, project="DAL").fetch(updated_since=None)
+
+    assert sorted(t.key for t in result.tickets) == ["DAL-1", "DAL-9"]
+    assert result.complete is True
+    assert result.notes == ["ignored 2 tickets outside project 'DAL'"]
+
+
+def test_the_latest_version_decides_the_project(tmp_path: Path) -> None:
+    files = pages(
+        tmp_path,
+        jira_page(jira_issue("DAL-1", "2026-03-01T10:00:00.000-0600", project={"key": "DAL"})),
+        jira_page(jira_issue("DAL-1", "2026-03-04T10:00:00.000-0600", project={"key": "ACME"})),
+    )
+
+    assert jira_source(files, project="DAL").fetch(updated_since=None).tickets == []
+
+
+def test_project_and_team_filter_linear_exports(tmp_path: Path) -> None:
+    def node(identifier: str, project: str | None) -> dict[str, Any]:
+        raw = linear_node(identifier, "2026-03-01T10:00:00.000Z")
+        raw["project"] = {"id": f"p-{project}", "name": project} if project else None
+        return raw
+
+    files = pages(
+        tmp_path,
+        linear_page(
+            node("ENG-1", "Globex Rollout"),
+            node("ENG-2", "Another"),
+            node("OPS-1", "Globex Rollout"),
+            node("ENG-3", None),
+        ),
+    )
+
+    by_project = linear_export("l", files, project="Globex Rollout").fetch(updated_since=None)
+    by_both = linear_export("l", files, project="Globex Rollout", team="ENG").fetch(
+        updated_since=None
+    )
+    by_team = linear_export("l", files, team="ENG").fetch(updated_since=None)
+
+    assert sorted(t.key for t in by_project.tickets) == ["ENG-1", "OPS-1"]
+    assert [t.key for t in by_both.tickets] == ["ENG-1"]
+    assert by_both.notes == ["ignored 3 tickets outside project 'Globex Rollout' and team 'ENG'"]
+    assert sorted(t.key for t in by_team.tickets) == ["ENG-1", "ENG-2", "ENG-3"]
+
+
+# --- odd JSON (issue 15 #10) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply to read"),
+        (b'{"issues": [], "total": ' + b"7" * 5000 + b"}", "a number with more than 4300 digits"),
+    ],
+    ids=["nested-100000-deep", "number-of-5000-digits"],
+)
+@pytest.mark.parametrize("kind", ["jira-export", "linear-export"])
+def test_odd_json_is_one_data_error_line_naming_the_file(
+    tmp_path: Path, content: bytes, why: str, kind: str
+) -> None:
+    path = tmp_path / "page-1.json"
+    path.write_bytes(content)
+    source = jira_source([path]) if kind == "jira-export" else linear_export("l", [path])
+
+    with pytest.raises(DataError) as raised:
+        source.fetch(updated_since=None)
+
+    assert str(raised.value) == f"{path}: not usable JSON ({why})"
+
+
+def test_a_recorded_changelog_cut_short_is_noted(tmp_path: Path) -> None:
+    cut = jira_issue("ACME-1", "2026-03-01T10:00:00.000-0600")
+    cut["changelog"] = {"startAt": 0, "maxResults": 40, "total": 41, "histories": []}
+    whole = jira_issue("ACME-2", "2026-03-01T10:00:00.000-0600")
+    whole["changelog"] = {"startAt": 0, "maxResults": 0, "total": 0, "histories": []}
+
+    result = jira_source(pages(tmp_path, jira_page(cut, whole))).fetch(updated_since=None)
+
+    assert result.complete is True  # every ticket is there; one is judged on part of it
+    assert result.notes == [
+        "1 ticket recorded with lists cut short (ACME-1: changelog): judged on the part recorded"
+    ]
+
+
+def test_recorded_linear_lists_with_more_pages_are_noted(tmp_path: Path) -> None:
+    node = linear_node("ENG-1", "2026-03-01T10:00:00.000Z")
+    node["labels"] = {"nodes": [{"name": "a"}], "pageInfo": {"hasNextPage": True}}
+    node["history"] = {"nodes": [], "pageInfo": {"hasNextPage": True, "endCursor": "c"}}
+    whole = linear_node("ENG-2", "2026-03-01T10:00:00.000Z")
+    whole["labels"] = {"nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}
+
+    result = linear_export("l", pages(tmp_path, linear_page(node, whole))).fetch(updated_since=None)
+
+    assert result.notes == [
+        (
+            "1 ticket recorded with lists cut short (ENG-1: labels, history): judged on the part "
+            "recorded"
+        )
+    ]

@@ -5,20 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 from pydantic import SecretStr
+from servers.base import Request, Response
 from servers.jira import EMAIL, PAT, TOKEN, FakeJira, at
 
 from syncbot.connectors import export
-from syncbot.connectors.jira import FIELDS, JiraCredentials, JiraSource
+from syncbot.connectors.base import JiraAccess
+from syncbot.connectors.jira import FIELDS, JiraSource
 from syncbot.connectors.retry import RetryPolicy
+from syncbot.domain import Ticket
 from syncbot.errors import SourceAuthError, SourceError, SourceRateLimited
+from syncbot.rules.dependencies import blocked_since as rules_blocked_since
 
 START = at(2026, 3, 1, 8)
 
@@ -56,16 +62,14 @@ def seed(server: FakeJira, count: int, **fields: Any) -> None:
 
 
 def source(server: FakeJira, sleeps: list[float], **options: Any) -> JiraSource:
-    credentials = (
-        JiraCredentials(email=EMAIL, token=SecretStr(TOKEN))
+    access = (
+        JiraAccess(server.url, email=EMAIL, token=SecretStr(TOKEN))
         if server.cloud
-        else JiraCredentials(pat=SecretStr(PAT))
+        else JiraAccess(server.url, pat=SecretStr(PAT))
     )
     options.setdefault("project", "ACME")
     options.setdefault("timeout", 2.0)
-    return JiraSource(
-        "acme-jira", url=server.url, credentials=credentials, sleep=sleeps.append, **options
-    )
+    return JiraSource("acme-jira", access=access, sleep=sleeps.append, **options)
 
 
 def searches(server: FakeJira) -> list[Any]:
@@ -138,6 +142,52 @@ def test_data_center_uses_the_configured_epic_link_field(dc: FakeJira, sleeps: l
     assert result.tickets[0].parent == "ACME-7"
 
 
+def test_data_center_keeps_its_epic_link_field_across_incremental_fetches(
+    dc: FakeJira, sleeps: list[float]
+) -> None:
+    seed(dc, 5)
+    first = source(dc, sleeps).fetch(updated_since=None)
+    assert first.epic_link_field == "customfield_10100"  # found in the field list
+    dc.add("ACME-3", updated=START + dt.timedelta(hours=2), epic="ACME-200")
+    dc.reset_log()
+
+    jira = source(dc, sleeps, known_epic_link_field=first.epic_link_field)
+    changed = jira.fetch(updated_since=first.cursor)
+
+    # One request, no field list, and the known field still links the epic.
+    assert [r.path for r in dc.requests] == [dc.search_path]
+    assert changed.requests == dc.count() == 1
+    assert "customfield_10100" in searches(dc)[0].params("fields")
+    assert {t.key: t.parent for t in changed.tickets}["ACME-3"] == "ACME-200"
+    assert changed.epic_link_field == "customfield_10100"
+
+
+def test_a_full_data_center_fetch_rediscovers_the_epic_link_field(
+    dc: FakeJira, sleeps: list[float]
+) -> None:
+    dc.epic_link = "customfield_10500"  # an admin replaced the field since we last looked
+    seed(dc, 5)
+
+    jira = source(dc, sleeps, known_epic_link_field="customfield_10100")
+    full = jira.fetch(updated_since="2026-03-01T08:00:00.000-0600", full=True)
+
+    assert [r.path for r in dc.requests] == ["/rest/api/2/field", dc.search_path]
+    assert full.epic_link_field == "customfield_10500"
+    assert {t.parent for t in full.tickets} == {"ACME-100"}
+
+
+def test_no_epic_link_field_is_reported_on_cloud_or_when_configured(
+    cloud: FakeJira, dc: FakeJira, sleeps: list[float]
+) -> None:
+    seed(cloud, 2)
+    seed(dc, 2)
+
+    assert source(cloud, sleeps).fetch(updated_since=None).epic_link_field is None
+    configured = source(dc, sleeps, epic_link_field="customfield_10100")
+    assert configured.fetch(updated_since=None).epic_link_field is None
+    assert dc.count("/rest/api/2/field") == 0
+
+
 @pytest.mark.parametrize("deployment", ["cloud", "dc"])
 def test_full_sync_of_n_tickets_costs_one_request_per_page_plus_one(
     deployment: str, sleeps: list[float]
@@ -151,6 +201,52 @@ def test_full_sync_of_n_tickets_costs_one_request_per_page_plus_one(
         assert result.requests == server.count() == math.ceil(250 / 100) + extra
 
 
+def test_a_cloud_search_that_stops_before_its_last_page_is_not_complete(
+    cloud: FakeJira, sleeps: list[float]
+) -> None:
+    seed(cloud, 25)
+
+    def without_token(request: Request) -> Response:
+        page = json.loads(cloud.handle(request).body)
+        del page["nextPageToken"]  # isLast stays false
+        return Response.json(200, page)
+
+    cloud.fault(without_token, path="/search")
+
+    result = source(cloud, sleeps).fetch(updated_since=None)
+
+    assert len(result.tickets) == 10 and result.complete is False
+    assert result.notes == [
+        (
+            "Jira said page 1 is not the last but sent no nextPageToken; not a complete read, "
+            "so no stored ticket is dropped"
+        )
+    ]
+
+
+def test_a_data_center_search_that_runs_dry_early_is_not_complete(
+    dc: FakeJira, sleeps: list[float]
+) -> None:
+    seed(dc, 25)
+
+    def empty_second_page(tickets: int, pages: int) -> None:
+        if pages == 1:
+            dc.fault(
+                Response.json(200, {"startAt": 10, "maxResults": 10, "total": 25, "issues": []}),
+                path="/search",
+            )
+
+    result = source(dc, sleeps).fetch(updated_since=None, progress=empty_second_page)
+
+    assert len(result.tickets) == 10 and result.complete is False
+    assert result.notes == [
+        (
+            "Jira answered an empty page at startAt 10 of 25 issues; not a complete read, "
+            "so no stored ticket is dropped"
+        )
+    ]
+
+
 # -- incremental ----------------------------------------------------------------------------
 
 
@@ -160,15 +256,16 @@ def test_incremental_with_nothing_changed_is_one_search(
 ) -> None:
     with serve(deployment, max_page=10) as server:
         seed(server, 25)
-        jira = source(server, sleeps)
-        cursor = jira.fetch(updated_since=None).cursor
+        first = source(server, sleeps).fetch(updated_since=None)
+        # What the caller keeps from the first fetch: the cursor and (Data Center) Epic Link.
+        jira = source(server, sleeps, known_epic_link_field=first.epic_link_field)
+        cursor = first.cursor
         server.reset_log()
 
         again = jira.fetch(updated_since=cursor)
 
-        assert len(searches(server)) == 1
-        # Exactly one search (Data Center also re-reads the field list for its Epic Link).
-        assert again.requests == server.count() == (1 if deployment == "cloud" else 2)
+        assert [r.path for r in server.requests] == [server.search_path]
+        assert again.requests == 1
         assert not again.complete and again.pages == 1
         assert again.cursor == cursor
         # Only the overlap window comes back: ACME-25 (the cursor) is within 5 minutes.
@@ -299,6 +396,179 @@ def test_live_and_export_map_tickets_identically(
     assert live == recorded  # links too: the export derives them from each issue's `self`
 
 
+# -- cut changelogs -------------------------------------------------------------------------
+
+WAITING = at(2026, 2, 2, 9)  # when ACME-1 entered its blocked status, long ago
+
+
+def edits(server: FakeJira, key: str, count: int) -> None:
+    """`count` summary edits after WAITING, an hour apart: they push the status change out of
+    the histories Jira embeds (newest first)."""
+    issue = server.issues[key]
+    for n in range(count):
+        item: dict[str, Any] = {"field": "summary", "fieldtype": "jira"}
+        if server.cloud:
+            item["fieldId"] = "summary"
+        issue["histories"].insert(
+            0,
+            {
+                "id": f"9{n:03d}",
+                "created": server.timestamp(WAITING + dt.timedelta(hours=n + 1)),
+                "items": [{**item, "fromString": f"v{n}", "toString": f"v{n + 1}"}],
+            },
+        )
+
+
+def seed_blocked(server: FakeJira, keys: list[str], edits_each: int) -> None:
+    for key in keys:
+        server.add(
+            key,
+            updated=START,
+            created=WAITING - dt.timedelta(days=20),
+            status="Waiting for customer",
+            labels=["client-dependency"],
+            history=[
+                (WAITING - dt.timedelta(days=5), None, "In Progress"),
+                (WAITING, "In Progress", "Waiting for customer"),
+            ],
+        )
+        edits(server, key, edits_each)
+
+
+def blocked_since(ticket: Ticket) -> dt.date:
+    return rules_blocked_since(ticket, ["blocked", "waiting"], ZoneInfo("America/Chicago"))
+
+
+def test_cloud_completes_cut_changelogs_with_one_bulk_fetch_per_page(
+    cloud: FakeJira, sleeps: list[float]
+) -> None:
+    seed(cloud, 15)  # ACME-1..15 with short histories (nothing cut)
+    seed_blocked(cloud, ["ACME-3", "ACME-12"], edits_each=45)  # 47 histories each: cut at 40
+
+    result = source(cloud, sleeps).fetch(updated_since=None)
+
+    # Each search page with cut changelogs costs one bulk fetch, naming only the cut issues.
+    assert [r.path for r in cloud.requests] == [
+        cloud.search_path,
+        "/rest/api/3/changelog/bulkfetch",
+        cloud.search_path,
+        "/rest/api/3/changelog/bulkfetch",
+    ]
+    assert result.requests == 4 and result.pages == 2 and result.complete
+    bulk = [r.json() for r in cloud.log("/changelog/bulkfetch")]
+    assert bulk == [
+        {"issueIdsOrKeys": ["10003"], "fieldIds": ["status"], "maxResults": 10000},
+        {"issueIdsOrKeys": ["10012"], "fieldIds": ["status"], "maxResults": 10000},
+    ]
+    by_key = {t.key: t for t in result.tickets}
+    for key in ("ACME-3", "ACME-12"):
+        assert [(c.at, c.to_status) for c in by_key[key].history] == [
+            (WAITING - dt.timedelta(days=5), "In Progress"),
+            (WAITING, "Waiting for customer"),
+        ]
+        assert blocked_since(by_key[key]) == dt.date(2026, 2, 2)  # not its creation date
+
+
+def test_a_cut_changelog_without_the_bulk_fetch_would_lose_blocked_since(
+    cloud: FakeJira, sleeps: list[float]
+) -> None:
+    """What the follow-up repairs: the embedded 40 hold no status change at all."""
+    seed_blocked(cloud, ["ACME-1"], edits_each=45)
+    cloud.fault(Response.json(404, {"errorMessages": ["No bulk fetch here"]}), path="/bulkfetch")
+
+    result = source(cloud, sleeps).fetch(updated_since=None)
+
+    (ticket,) = result.tickets
+    assert ticket.history == ()
+    assert blocked_since(ticket) == dt.date(2026, 1, 13)  # falls back to creation
+    assert result.notes == [
+        (
+            "the full history of 1 issue could not be read (ACME-1: not found); judged on the "
+            "changes Jira embedded"
+        )
+    ]
+
+
+def test_the_bulk_fetch_pages_with_next_page_token(sleeps: list[float]) -> None:
+    with serve("cloud", max_page=50, bulk_page=3) as server:
+        seed_blocked(server, [f"ACME-{n}" for n in range(1, 6)], edits_each=40)
+
+        result = source(server, sleeps).fetch(updated_since=None)
+
+        bulk = [r.json() for r in server.log("/changelog/bulkfetch")]
+        # 5 issues x 2 status changes = 10 histories, 3 a page: 4 pages, the token passed on.
+        assert len(bulk) == 4 and "nextPageToken" not in bulk[0]
+        assert all(b["nextPageToken"] for b in bulk[1:])
+        assert result.requests == server.count() == 1 + 4
+        assert all(blocked_since(t) == dt.date(2026, 2, 2) for t in result.tickets)
+
+
+def test_the_bulk_fetch_names_at_most_1000_issues(sleeps: list[float]) -> None:
+    with serve("cloud", max_page=1500, changelog_limit=1, bulk_page=5000) as server:
+        for n in range(1, 1203):
+            server.add(
+                f"ACME-{n}",
+                updated=START,
+                history=[(WAITING, None, "In Progress"), (WAITING, "In Progress", "Blocked")],
+            )
+
+        result = source(server, sleeps).fetch(updated_since=None)
+
+        sizes = [len(r.json()["issueIdsOrKeys"]) for r in server.log("/changelog/bulkfetch")]
+        assert sizes == [1000, 202]
+        assert all(len(t.history) == 2 for t in result.tickets)
+
+
+def test_data_center_completes_a_cut_changelog_from_the_issue(sleeps: list[float]) -> None:
+    # Data Center embeds every history unless an admin limits it; this one cuts at 40.
+    with serve("dc", max_page=10, changelog_limit=40) as server:
+        seed(server, 12)
+        seed_blocked(server, ["ACME-4"], edits_each=45)
+        first = source(server, sleeps).fetch(updated_since=None)
+        server.reset_log()
+
+        jira = source(server, sleeps, known_epic_link_field=first.epic_link_field)
+        again = jira.fetch(updated_since=None, full=True)
+
+        assert [r.path for r in server.requests] == [
+            "/rest/api/2/field",
+            "/rest/api/2/search",
+            "/rest/api/2/issue/ACME-4",
+            "/rest/api/2/search",
+        ]
+        (issue_get,) = server.log("/rest/api/2/issue/")
+        assert issue_get.param("expand") == "changelog"
+        assert again.requests == 4
+        ticket = next(t for t in again.tickets if t.key == "ACME-4")
+        assert blocked_since(ticket) == dt.date(2026, 2, 2)
+
+
+def test_data_center_with_whole_changelogs_makes_no_extra_request(
+    dc: FakeJira, sleeps: list[float]
+) -> None:
+    seed_blocked(dc, ["ACME-4"], edits_each=300)
+
+    result = source(dc, sleeps).fetch(updated_since=None)
+
+    assert dc.count("/rest/api/2/issue/") == 0 and result.requests == 2
+    assert blocked_since(result.tickets[0]) == dt.date(2026, 2, 2)
+
+
+def test_an_issue_gone_before_its_history_is_read_keeps_what_was_embedded(
+    sleeps: list[float],
+) -> None:
+    with serve("dc", changelog_limit=40) as server:
+        seed_blocked(server, ["ACME-4"], edits_each=45)
+        server.fault(
+            Response.json(404, {"errorMessages": ["Issue does not exist"]}), path="/issue/"
+        )
+
+        result = source(server, sleeps).fetch(updated_since=None)
+
+        assert [t.key for t in result.tickets] == ["ACME-4"] and result.complete
+        assert "could not be read (ACME-4: not found)" in result.notes[0]
+
+
 # -- faults ---------------------------------------------------------------------------------
 
 
@@ -330,6 +600,40 @@ def test_429_that_never_ends_fails_the_source_with_a_clear_line(
     )
     assert sleeps == [5.0, 5.0, 5.0]
     assert len(searches(cloud)) == 4
+
+
+@pytest.mark.parametrize(
+    ("header", "waits"),
+    [
+        ("Wed, 21 Oct 2026 07:28:00 GMT", [45.0]),  # 45 s after the injected clock's now
+        ("Wed, 21 Oct 2026 07:00:00 GMT", []),  # already past: retried at once
+        ("in a while", [1.0]),  # unreadable: our own backoff
+    ],
+)
+def test_a_retry_after_http_date_is_honoured_by_the_injected_clock(
+    cloud: FakeJira, sleeps: list[float], header: str, waits: list[float]
+) -> None:
+    seed(cloud, 3)
+    cloud.rate_limit(times=1, retry_after=header)
+    now = dt.datetime(2026, 10, 21, 7, 27, 15, tzinfo=dt.UTC)
+
+    result = source(cloud, sleeps, clock=lambda: now).fetch(updated_since=None)
+
+    assert len(result.tickets) == 3
+    assert sleeps == waits
+    assert result.requests == cloud.count() == 2
+
+
+def test_a_retry_after_date_beyond_the_cap_fails_at_once(
+    cloud: FakeJira, sleeps: list[float]
+) -> None:
+    cloud.rate_limit(retry_after="Wed, 21 Oct 2026 09:00:00 GMT")
+    now = dt.datetime(2026, 10, 21, 8, 0, tzinfo=dt.UTC)
+
+    with pytest.raises(SourceRateLimited, match=r"wait 3600 s"):
+        source(cloud, sleeps, clock=lambda: now).fetch(updated_since=None)
+
+    assert sleeps == [] and cloud.count() == 1
 
 
 def test_a_retry_after_beyond_the_cap_fails_at_once(cloud: FakeJira, sleeps: list[float]) -> None:
@@ -375,8 +679,31 @@ def test_a_timeout_is_retried_then_fails(cloud: FakeJira, sleeps: list[float]) -
     assert sleeps == [1.0]
 
     cloud.hang(times=None, path="/search")
-    with pytest.raises(SourceError, match=r"search page 1 failed: no answer within 0.2 s"):
+    with pytest.raises(SourceError, match=r"search page 1 failed: no complete answer within 0.2 s"):
         source(cloud, sleeps, timeout=0.2, retry=RetryPolicy(retries=1)).fetch(updated_since=None)
+
+
+@pytest.mark.parametrize("body_only", [False, True], ids=["whole-answer", "body-only"])
+def test_an_answer_trickled_past_the_timeout_fails_in_bounded_time(
+    cloud: FakeJira, sleeps: list[float], body_only: bool
+) -> None:
+    """2 bytes/s never trips a timeout between bytes; the total deadline per request does."""
+    seed(cloud, 3)
+    cloud.trickle(rate=2, times=1, path="/search", body_only=body_only)
+    assert len(source(cloud, sleeps, timeout=0.5).fetch(updated_since=None).tickets) == 3
+    assert sleeps == [1.0]  # the trickled attempt failed as a timeout and was retried
+    cloud.trickle(rate=2, times=None, path="/search", body_only=body_only)
+    started = time.monotonic()
+
+    with pytest.raises(SourceError) as raised:
+        source(cloud, sleeps, timeout=0.5, retry=RetryPolicy(retries=1)).fetch(updated_since=None)
+
+    elapsed = time.monotonic() - started
+    assert str(raised.value).startswith(
+        "acme-jira: Jira search page 1 failed: no complete answer within 0.5 s "
+        "(gave up after 2 attempts"
+    )
+    assert elapsed < 3  # two attempts of 0.5 s, not the many minutes the answer would take
 
 
 @pytest.mark.parametrize(
@@ -388,13 +715,11 @@ def test_401_names_the_settings_to_fix_and_is_not_retried(
 ) -> None:
     with serve(deployment) as server:
         wrong = (
-            JiraCredentials(email=EMAIL, token=SecretStr("wrong-token"))
+            JiraAccess(server.url, email=EMAIL, token=SecretStr("wrong-token"))
             if server.cloud
-            else JiraCredentials(pat=SecretStr("wrong-pat"))
+            else JiraAccess(server.url, pat=SecretStr("wrong-pat"))
         )
-        jira = JiraSource(
-            "acme-jira", url=server.url, credentials=wrong, project="ACME", sleep=sleeps.append
-        )
+        jira = JiraSource("acme-jira", access=wrong, project="ACME", sleep=sleeps.append)
 
         with pytest.raises(SourceAuthError) as raised:
             jira.fetch(updated_since=None)
@@ -425,6 +750,26 @@ def test_malformed_json_is_retried_then_fails_the_source(
     cloud.malformed(times=None, path="/search")
     with pytest.raises(SourceError, match="search page 1 failed: the answer was not valid JSON"):
         source(cloud, sleeps).fetch(updated_since=None)
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply to read"),
+        (b'{"issues": [], "total": ' + b"7" * 5000 + b"}", "a number with more than 4300 digits"),
+    ],
+    ids=["nested-100000-deep", "number-of-5000-digits"],
+)
+def test_odd_json_fails_the_source_at_once_without_a_traceback(
+    cloud: FakeJira, sleeps: list[float], body: bytes, why: str
+) -> None:
+    cloud.fault(Response(200, body, {"Content-Type": "application/json"}), path="/search")
+
+    with pytest.raises(SourceError) as raised:
+        source(cloud, sleeps).fetch(updated_since=None)
+
+    assert str(raised.value) == f"acme-jira: Jira's answer cannot be read ({why})"
+    assert cloud.count() == 1 and sleeps == []  # the same answer again would not help
 
 
 def test_a_ticket_missing_fields_is_skipped_and_counted(

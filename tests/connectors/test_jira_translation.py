@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from syncbot.connectors.jira import to_ticket
+from syncbot.connectors.jira import changelog_cut, to_ticket
 from syncbot.connectors.parsing import MalformedTicket
 from syncbot.domain import Progress, StatusChange
 
@@ -391,6 +392,54 @@ def test_an_issue_without_changelog_has_no_history() -> None:
     del raw["changelog"]
 
     assert to_ticket(raw).history == ()
+
+
+def test_bulk_changelog_histories_with_epoch_millisecond_times_are_read() -> None:
+    """The bulkfetch example writes `created` as a number; the schema says date-time."""
+    raw = copy.deepcopy(CLOUD_ISSUE)
+    raw["changelog"] = {
+        "histories": [
+            {
+                "id": "1",
+                "created": 1772464500000,  # 2026-03-02T15:15:00Z
+                "items": [{"field": "status", "fromString": "To Do", "toString": "Blocked"}],
+            }
+        ]
+    }
+
+    assert to_ticket(raw).history == (
+        StatusChange(dt.datetime(2026, 3, 2, 15, 15, tzinfo=dt.UTC), "To Do", "Blocked"),
+    )
+    raw["changelog"]["histories"][0]["created"] = 10**30
+    with pytest.raises(MalformedTicket, match="not a timestamp"):
+        to_ticket(raw)
+
+
+def test_the_shared_bulk_changelog_sample_reads_as_a_changelog(shared_dir: Path) -> None:
+    page = json.loads(
+        (
+            shared_dir
+            / "jira"
+            / "samples"
+            / "atlassian-openapi-example__changelog_bulkfetch_POST_200.json"
+        ).read_text(encoding="utf-8")
+    )
+    (log,) = page["issueChangeLogs"]
+    raw = copy.deepcopy(CLOUD_ISSUE)
+    raw["changelog"] = {"histories": log["changeHistories"]}
+
+    assert to_ticket(raw).history == ()  # its changes are to a summary, not the status
+
+
+def test_a_changelog_is_cut_when_its_total_exceeds_its_histories() -> None:
+    raw = copy.deepcopy(CLOUD_ISSUE)
+    held = len(raw["changelog"]["histories"])
+
+    raw["changelog"]["total"] = held
+    assert not changelog_cut(raw)
+    raw["changelog"]["total"] = held + 1
+    assert changelog_cut(raw)
+    assert not changelog_cut({"key": "X-1"}) and not changelog_cut(None)
 
 
 # --- epics on Cloud and Data Center ------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from graphql import parse
 from pydantic import SecretStr
 from servers.linear import API_KEY, MAX_COMPLEXITY, FakeLinear, utc
 
+from syncbot.connectors.base import LinearAccess
 from syncbot.connectors.linear import PAGE_SIZE, LinearSource
 from syncbot.connectors.retry import RetryPolicy
 from syncbot.errors import SourceAuthError, SourceError, SourceRateLimited
@@ -50,8 +52,7 @@ def source(server: FakeLinear, sleeps: list[float], **options: Any) -> LinearSou
     options.setdefault("timeout", 2.0)
     return LinearSource(
         "globex-linear",
-        url=server.api_url,
-        api_key=SecretStr(API_KEY),
+        access=LinearAccess(server.api_url, SecretStr(API_KEY)),
         sleep=sleeps.append,
         **options,
     )
@@ -134,6 +135,105 @@ def test_full_sync_of_n_tickets_costs_one_request_per_page(
     assert result.requests == linear.count() == math.ceil(250 / PAGE_SIZE)
 
 
+# -- nested lists are completed, never cut ------------------------------------------------
+
+
+def long_history(count: int) -> list[tuple[dt.datetime, str | None, str]]:
+    """Blocked long ago, then `count - 1` later changes that are not a blocking state."""
+    blocked: list[tuple[dt.datetime, str | None, str]] = [
+        (START - dt.timedelta(days=40), "Todo", "Blocked")
+    ]
+    later: list[tuple[dt.datetime, str | None, str]] = [
+        (START - dt.timedelta(days=39) + dt.timedelta(hours=n), "Blocked", "Blocked")
+        for n in range(count - 1)
+    ]
+    return blocked + later
+
+
+def test_long_nested_lists_are_completed_by_follow_up_queries(
+    linear: FakeLinear, sleeps: list[float]
+) -> None:
+    labels = [f"label-{n:02d}" for n in range(23)]
+    blocks = [f"ENG-{n}" for n in range(100, 112)]
+    blocked_by = [f"OPS-{n}" for n in range(1, 9)]
+    linear.add(
+        "ENG-1",
+        updated=START,
+        labels=labels,
+        blocks=blocks,
+        blocked_by=blocked_by,
+        history=long_history(80),
+    )
+    linear.add("ENG-2", updated=START, labels=["short"])
+
+    result = source(linear, sleeps).fetch(updated_since=None)
+
+    by_key = {t.key: t for t in result.tickets}
+    ticket = by_key["ENG-1"]
+    assert sorted(ticket.labels) == labels
+    assert sorted(ticket.blocks) == sorted(blocks)
+    assert sorted(ticket.blocked_by) == sorted(blocked_by)
+    assert len(ticket.history) == 80
+    assert ticket.history[0].to_status == "Blocked"  # the oldest entry: blocked since then
+    assert by_key["ENG-2"].labels == ("short",)
+    # The page, one follow-up for all four cut lists, one more for history's last 5.
+    payloads = sent(linear)
+    assert result.requests == linear.count() == 3 and result.pages == 1
+    first, second = (p["variables"] for p in payloads[1:])
+    assert sorted(first) == [f"{v}{n}" for v in ("after", "id") for n in range(4)]
+    assert {first[f"id{n}"] for n in range(4)} == {"uuid-eng-1"}
+    assert "history(first: 50" in payloads[2]["query"] and len(second) == 2
+    assert max(linear.complexities) < MAX_COMPLEXITY
+
+
+def test_follow_ups_are_batched_per_page(linear: FakeLinear, sleeps: list[float]) -> None:
+    seed(linear, 60, history=long_history(30))  # every issue's history is cut at 25
+
+    result = source(linear, sleeps).fetch(updated_since=None)
+
+    assert all(len(t.history) == 30 for t in result.tickets)
+    # Page 1: 50 issues, follow-ups of 40 + 10; page 2: 10 issues, one follow-up.
+    queries = [p["query"] for p in sent(linear)]
+    kinds = ["page" if "SyncbotIssues(" in q else q.count("issue(id:") for q in queries]
+    assert kinds == ["page", 40, 10, "page", 10]
+    assert result.requests == linear.count() == 5
+    assert max(linear.complexities) < MAX_COMPLEXITY
+
+
+def test_an_incremental_fetch_without_long_lists_is_still_one_request(
+    linear: FakeLinear, sleeps: list[float]
+) -> None:
+    seed(linear, 20, history=long_history(3))
+    linear.add("ENG-99", updated=START - dt.timedelta(days=1), history=long_history(60))
+    connector = source(linear, sleeps)
+    cursor = connector.fetch(updated_since=None).cursor
+    linear.reset_log()
+
+    again = connector.fetch(updated_since=cursor)
+
+    assert again.requests == linear.count() == 1  # ENG-99 is not in the overlap window
+
+
+def test_a_repeated_list_cursor_stops_the_fetch(linear: FakeLinear, sleeps: list[float]) -> None:
+    from servers.base import Request, Response
+
+    linear.add("ENG-1", updated=START, history=long_history(100))
+
+    def same_cursor_again(request: Request) -> Response:
+        normal = linear.handle(request)
+        answer = json.loads(normal.body)
+        if "n0" not in answer["data"]:
+            return normal  # the page itself answers as usual
+        info = answer["data"]["n0"]["history"]["pageInfo"]
+        info["endCursor"] = request.json()["variables"]["after0"]  # no progress
+        return Response.json(200, answer)
+
+    linear.fault(same_cursor_again, times=None, path="/graphql")
+
+    with pytest.raises(SourceError, match="ENG-1's history has more entries but gave no new"):
+        source(linear, sleeps).fetch(updated_since=None)
+
+
 # -- incremental ----------------------------------------------------------------------------
 
 
@@ -207,6 +307,23 @@ def test_ratelimited_is_retried_with_backoff_or_its_retry_after(
     assert result.requests == linear.count() == 4  # 2 refused + 2 pages
 
 
+def test_a_retry_after_http_date_is_honoured_by_the_injected_clock(
+    linear: FakeLinear, sleeps: list[float]
+) -> None:
+    seed(linear, 3)
+    linear.rate_limit(times=1, retry_after="Wed, 21 Oct 2026 07:28:00 GMT")
+    linear.rate_limit(times=1, retry_after="Tue, 20 Oct 2026 07:28:00 GMT")  # in the past
+    linear.rate_limit(times=1, retry_after="next Tuesday")
+    now = dt.datetime(2026, 10, 21, 7, 27, 50, tzinfo=dt.UTC)
+
+    result = source(linear, sleeps, clock=lambda: now).fetch(updated_since=None)
+
+    assert len(result.tickets) == 3
+    # 10 s to the date; no wait for the past one; the unreadable one falls back to backoff.
+    assert sleeps == [10.0, 4.0]
+    assert result.requests == linear.count() == 4
+
+
 def test_ratelimited_that_never_ends_fails_the_source(
     linear: FakeLinear, sleeps: list[float]
 ) -> None:
@@ -230,8 +347,7 @@ def test_a_refused_key_names_the_setting_and_is_not_retried(
     with serve(auth_status=status) as server:
         connector = LinearSource(
             "globex-linear",
-            url=server.api_url,
-            api_key=SecretStr("lin_api_wrong"),
+            access=LinearAccess(server.api_url, SecretStr("lin_api_wrong")),
             team="ENG",
             sleep=sleeps.append,
         )
@@ -310,8 +426,31 @@ def test_a_timeout_is_retried_then_fails(linear: FakeLinear, sleeps: list[float]
     assert len(source(linear, sleeps, timeout=0.2).fetch(updated_since=None).tickets) == 3
 
     linear.hang(times=None)
-    with pytest.raises(SourceError, match=r"issues page 1 failed: no answer within 0.2 s"):
+    with pytest.raises(SourceError, match=r"issues page 1 failed: no complete answer within 0.2 s"):
         source(linear, sleeps, timeout=0.2, retry=RetryPolicy(retries=1)).fetch(updated_since=None)
+
+
+@pytest.mark.parametrize("body_only", [False, True], ids=["whole-answer", "body-only"])
+def test_an_answer_trickled_past_the_timeout_fails_in_bounded_time(
+    linear: FakeLinear, sleeps: list[float], body_only: bool
+) -> None:
+    """2 bytes/s never trips a timeout between bytes; the total deadline per request does."""
+    seed(linear, 3)
+    linear.trickle(rate=2, times=1, body_only=body_only)
+    assert len(source(linear, sleeps, timeout=0.5).fetch(updated_since=None).tickets) == 3
+    assert sleeps == [1.0]
+    linear.trickle(rate=2, times=None, body_only=body_only)
+    started = time.monotonic()
+
+    with pytest.raises(SourceError) as raised:
+        source(linear, sleeps, timeout=0.5, retry=RetryPolicy(retries=1)).fetch(updated_since=None)
+
+    elapsed = time.monotonic() - started
+    assert str(raised.value).startswith(
+        "globex-linear: Linear issues page 1 failed: no complete answer within 0.5 s "
+        "(gave up after 2 attempts"
+    )
+    assert elapsed < 3
 
 
 def test_malformed_json_is_retried_then_fails_the_source(
@@ -324,6 +463,28 @@ def test_malformed_json_is_retried_then_fails_the_source(
     linear.malformed(times=None)
     with pytest.raises(SourceError, match="not a GraphQL response"):
         source(linear, sleeps).fetch(updated_since=None)
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deeply to read"),
+        (b'{"data": {"n": ' + b"7" * 5000 + b"}}", "a number with more than 4300 digits"),
+    ],
+    ids=["nested-100000-deep", "number-of-5000-digits"],
+)
+def test_odd_json_fails_the_source_at_once_without_a_traceback(
+    linear: FakeLinear, sleeps: list[float], body: bytes, why: str
+) -> None:
+    from servers.base import Response
+
+    linear.fault(Response(200, body, {"Content-Type": "application/json"}))
+
+    with pytest.raises(SourceError) as raised:
+        source(linear, sleeps).fetch(updated_since=None)
+
+    assert str(raised.value) == f"globex-linear: Linear's answer cannot be read ({why})"
+    assert linear.count() == 1 and sleeps == []
 
 
 def test_a_query_linear_no_longer_accepts_is_reported_not_retried(

@@ -2,15 +2,19 @@
 
 Subclasses implement `handle(request) -> Response`. Faults are queued answers that replace the
 normal one for the next `times` matching requests (`times=None`: until `clear_faults()`), so a
-test can say "the next two searches get a 429" without touching the tracker logic.
+test can say "the next two searches get a 429" without touching the tracker logic. `trickle`
+sends the normal answer a few bytes a second (status line and headers too, unless
+`body_only`), the slow answer that a timeout between bytes never catches.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
@@ -46,6 +50,15 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float | None = None  # bytes per second, for the `trickle` fault
+    trickle_body_only: bool = False
+
+    def wire(self) -> bytes:
+        """The whole HTTP/1.1 answer as bytes (one connection, closed after it)."""
+        lines = [f"HTTP/1.1 {self.status} {HTTPStatus(self.status).phrase}"]
+        headers = {**self.headers, "Content-Length": str(len(self.body)), "Connection": "close"}
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + self.body
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
@@ -166,6 +179,24 @@ class FakeServer:
             path=path,
         )
 
+    def trickle(
+        self,
+        rate: float = 2.0,
+        *,
+        times: int | None = 1,
+        path: str | None = None,
+        body_only: bool = False,
+    ) -> None:
+        """Send the normal answer at `rate` bytes per second. A client whose timeout applies
+        only between bytes waits for all of it (the server gives up after HANG_SECONDS)."""
+        self.fault(
+            lambda request: replace(
+                self.handle(request), trickle=rate, trickle_body_only=body_only
+            ),
+            times=times,
+            path=path,
+        )
+
     def malformed(self, *, times: int | None = 1, path: str | None = None) -> None:
         """A 200 whose JSON body is cut off half-way (a proxy dropping the connection)."""
         self.fault(
@@ -234,9 +265,31 @@ class FakeServer:
             self._release.wait(HANG_SECONDS)
             handler.close_connection = True
             return
+        if response.trickle:
+            self._trickle(handler, response)
+            return
         handler.send_response(response.status)
         for name, value in response.headers.items():
             handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(response.body)))
         handler.end_headers()
         handler.wfile.write(response.body)
+
+    def _trickle(self, handler: BaseHTTPRequestHandler, response: Response) -> None:
+        wire = response.wire()
+        sent = 0
+        if response.trickle_body_only:
+            sent = len(wire) - len(response.body)
+        interval = 1 / (response.trickle or 1)
+        handler.close_connection = True
+        deadline = time.monotonic() + HANG_SECONDS
+        try:
+            handler.wfile.write(wire[:sent])
+            while sent < len(wire) and time.monotonic() < deadline:
+                handler.wfile.write(wire[sent : sent + 1])
+                handler.wfile.flush()
+                sent += 1
+                if self._release.wait(interval):
+                    return  # the server is stopping
+        except OSError:
+            return  # the client gave up and closed the connection: what a deadline does

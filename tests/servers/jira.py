@@ -11,7 +11,15 @@ with the Epic Link custom field, Cloud's enhanced search (GET and POST /rest/api
 `nextPageToken` absent and `isLast: true` on the last page; `maxResults` capped at `max_page`
 unless only ids/keys are asked for; the removed /search answers 410) and Data Center's
 /rest/api/2/search (`startAt`, `maxResults` truncated to `max_page`, `total`). Only the
-requested `fields` come back; `expand=changelog` adds the histories, newest first.
+requested `fields` come back; `expand=changelog` adds the histories, newest first, cut to
+the newest `changelog_limit` of them (Jira Cloud embeds at most 40; `total` then says how many
+there are; Data Center embeds all unless a limit is given).
+
+The full history: Cloud's `POST /rest/api/3/changelog/bulkfetch` (up to 1000 issue ids or
+keys, `fieldIds` filter, oldest first, `maxResults` capped at `bulk_page`, `nextPageToken`
+paging) and, on both, `GET /rest/api/{2,3}/issue/{key}` with `fields` and
+`expand=changelog`, whose changelog is never cut. Data Center has no `/issue/{key}/changelog`
+(that is Cloud's), so it answers 404 like the real one.
 
 JQL: what syncbot sends and a little more: `project = KEY`, `project in (A, B)`,
 `updated|created >= | > | <= | < "yyyy/MM/dd HH:mm"` read in the Jira user's `timezone` (as
@@ -40,6 +48,7 @@ TOKEN = "cloud-api-token"
 PAT = "dc-personal-access-token"
 CHICAGO_WINTER = dt.timezone(dt.timedelta(hours=-6))
 EPIC_LINK = {"cloud": "customfield_10014", "dc": "customfield_10100"}
+CLOUD_CHANGELOG_LIMIT = 40  # histories Jira Cloud embeds per issue in a search answer
 JQL_DATE_FORMATS = ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d")
 Deployment = Literal["cloud", "dc"]
 REMOVED = (
@@ -88,11 +97,19 @@ class FakeJira(FakeServer):
         timezone: dt.tzinfo = CHICAGO_WINTER,
         max_page: int | None = None,
         projects: Iterable[str] = ("ACME",),
+        changelog_limit: int | Literal["all"] | None = None,
+        bulk_page: int = 1000,
     ) -> None:
         super().__init__()
         self.deployment = deployment
         self.timezone = timezone
         self.max_page = max_page or (100 if deployment == "cloud" else 1000)
+        # Histories embedded per issue in a search answer (None: the deployment's habit,
+        # Cloud 40 and Data Center all of them; "all": never cut).
+        if changelog_limit is None:
+            changelog_limit = CLOUD_CHANGELOG_LIMIT if deployment == "cloud" else "all"
+        self.changelog_limit = None if changelog_limit == "all" else changelog_limit
+        self.bulk_page = bulk_page  # the most changelogs one bulkfetch page holds
         self.projects = set(projects)
         self.issues: dict[str, dict[str, Any]] = {}
         self.epic_link = EPIC_LINK[deployment]
@@ -161,7 +178,7 @@ class FakeJira(FakeServer):
                     str(n),
                     {"displayName": "Someone"},
                     self.timestamp(at),
-                    [wire.jira_change("status", old, new)],
+                    [wire.jira_change("status", old, new, field_id=self.cloud)],
                 )
                 for n, (at, old, new) in sorted(
                     enumerate(history, 1), key=lambda e: e[1][0], reverse=True
@@ -177,9 +194,10 @@ class FakeJira(FakeServer):
     # -- faults ----------------------------------------------------------------------------
 
     def rate_limit(
-        self, *, times: int | None = 1, retry_after: int = 5, path: str | None = "/search"
+        self, *, times: int | None = 1, retry_after: int | str = 5, path: str | None = "/search"
     ) -> None:
-        """Jira Cloud's 429 with Retry-After (seconds) and its rate-limit headers."""
+        """Jira Cloud's 429 with Retry-After (seconds, or any text such as an HTTP date) and
+        its rate-limit headers."""
         headers = {
             "Retry-After": str(retry_after),
             "X-RateLimit-Limit": "100",
@@ -225,6 +243,11 @@ class FakeJira(FakeServer):
             if self.cloud:
                 return Response.json(410, {"errorMessages": [REMOVED], "errors": {}})
             return self._search(request, version)
+        if endpoint == "changelog/bulkfetch" and self.cloud and request.method == "POST":
+            return self._bulk_changelogs(request)
+        issue = re.fullmatch(r"issue/([^/]+)", endpoint)
+        if issue and request.method == "GET":
+            return self._issue(request, issue.group(1), version)
         return Response.json(404, {"errorMessages": [f"No endpoint {request.path}"], "errors": {}})
 
     def _server_info(self) -> dict[str, Any]:
@@ -334,7 +357,7 @@ class FakeJira(FakeServer):
         expand = {e.strip() for e in str(params["expand"] or "").split(",")}
 
         def render(issue: dict[str, Any]) -> dict[str, Any]:
-            return self._render(issue, fields, expand, version)
+            return self._render(issue, fields, expand, version, limit=self.changelog_limit)
 
         if self.cloud:
             try:
@@ -353,7 +376,13 @@ class FakeJira(FakeServer):
         )
 
     def _render(
-        self, issue: dict[str, Any], fields: list[str], expand: set[str], version: str
+        self,
+        issue: dict[str, Any],
+        fields: list[str],
+        expand: set[str],
+        version: str,
+        *,
+        limit: int | None = None,
     ) -> dict[str, Any]:
         known = [f["id"] for f in self.field_list()]
         wanted: list[str] = []
@@ -366,7 +395,75 @@ class FakeJira(FakeServer):
             issue["key"],
             {fid: issue["fields"].get(fid) for fid in wanted},
             issue["histories"] if "changelog" in expand else None,
+            limit=limit,
         )
+
+    def _issue(self, request: Request, id_or_key: str, version: str) -> Response:
+        """GET /issue/{key}: the issue, its whole changelog with expand=changelog."""
+        issue = next((i for i in self.issues.values() if id_or_key in (i["key"], i["id"])), None)
+        if issue is None:
+            return Response.json(
+                404,
+                {
+                    "errorMessages": [
+                        "Issue does not exist or you do not have permission to see it."
+                    ],
+                    "errors": {},
+                },
+            )
+        fields = request.params("fields")
+        expand = set(request.params("expand"))
+        return Response.json(200, self._render(issue, fields, expand, version, limit=None))
+
+    def _bulk_changelogs(self, request: Request) -> Response:
+        """POST /rest/api/3/changelog/bulkfetch, as the swagger describes it."""
+        body = request.json()
+        body = body if isinstance(body, dict) else {}
+        wanted = body.get("issueIdsOrKeys")
+        field_ids = body.get("fieldIds") or []
+        if not isinstance(wanted, list) or not 1 <= len(wanted) <= 1000 or len(field_ids) > 10:
+            return Response.json(
+                400,
+                {
+                    "errorMessages": [
+                        "Between 1 and 1000 issue IDs/keys and up to 10 field IDs are allowed."
+                    ],
+                    "errors": {},
+                },
+            )
+        size = max(1, min(int(body.get("maxResults") or 1000), 10_000, self.bulk_page))
+        found = [i for i in self.issues.values() if i["key"] in wanted or i["id"] in wanted]
+        entries = []  # (created, issue id, history): oldest first, then smallest issue id
+        for issue in found:
+            for history in issue["histories"]:
+                items = [
+                    item
+                    for item in history["items"]
+                    if not field_ids or (item.get("fieldId") or item.get("field")) in field_ids
+                ]
+                if items:
+                    entries.append(
+                        (_parse(history["created"]), int(issue["id"]), {**history, "items": items})
+                    )
+        entries.sort(key=lambda e: (e[0], e[1]))
+        token_key = json.dumps(sorted(map(str, wanted)))
+        try:
+            offset = self._offset(body.get("nextPageToken"), token_key)
+        except ValueError:
+            return Response.json(400, {"errorMessages": ["Invalid nextPageToken."], "errors": {}})
+        page = entries[offset : offset + size]
+        logs: dict[int, list[dict[str, Any]]] = {}
+        for _, issue_id, history in page:
+            logs.setdefault(issue_id, []).append(history)
+        answer: dict[str, Any] = {
+            "issueChangeLogs": [
+                {"issueId": str(issue_id), "changeHistories": histories}
+                for issue_id, histories in logs.items()
+            ]
+        }
+        if offset + len(page) < len(entries):
+            answer["nextPageToken"] = self._token(offset + len(page), token_key)
+        return Response.json(200, answer)
 
     @staticmethod
     def _token(offset: int, jql: str) -> str:

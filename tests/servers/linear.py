@@ -11,6 +11,9 @@ syncbot uses, and `real_schema` is False), priced with Linear's published comple
 seeded issues, so the answer has exactly the shape that was asked for. `issues` honours
 `first`/`after` (opaque keyset cursors), `includeArchived`, `orderBy` (newest first) and the
 `filter` keys syncbot sends: team key, project name, `updatedAt` comparisons, and/or.
+`issue(id:)` finds an issue by id or identifier ("Entity not found" otherwise). Nested lists
+(labels, relations, inverseRelations, history) page like Linear's: `first` (50 when absent),
+`after` an opaque cursor, and `pageInfo` saying whether more follow.
 
 Refusals use Linear's shapes: a wrong key gets AUTHENTICATION_ERROR (HTTP `auth_status`, 401
 or 400), an invalid query GRAPHQL_VALIDATION_FAILED (400), and the `rate_limit` fault HTTP 400
@@ -69,6 +72,7 @@ scalar TimelessDate
 scalar DateTimeOrDuration
 enum PaginationOrderBy { createdAt updatedAt }
 type Query {
+  issue(id: String!): Issue!
   issues(after: String, before: String, filter: IssueFilter, first: Int,
          includeArchived: Boolean, last: Int, orderBy: PaginationOrderBy): IssueConnection!
 }
@@ -289,7 +293,7 @@ class FakeLinear(FakeServer):
 
     # -- faults ----------------------------------------------------------------------------
 
-    def rate_limit(self, *, times: int | None = 1, retry_after: int | None = None) -> None:
+    def rate_limit(self, *, times: int | None = 1, retry_after: int | str | None = None) -> None:
         """Linear's rate-limit answer: HTTP 400, `extensions.code == "RATELIMITED"`."""
         headers = {
             "X-RateLimit-Requests-Limit": "1500",
@@ -385,7 +389,7 @@ class FakeLinear(FakeServer):
         result = execute_sync(
             self.schema,
             document,
-            root_value={"issues": self._issues},
+            root_value={"issues": self._issues, "issue": self._issue},
             variable_values=variables,
             operation_name=operation_name,
             field_resolver=_resolve,
@@ -400,6 +404,12 @@ class FakeLinear(FakeServer):
             errors = [{**e.formatted, "extensions": {"code": "INPUT_ERROR"}} for e in result.errors]
             return Response.json(status, {"data": result.data, "errors": errors}, headers)
         return Response.json(200, {"data": result.data}, headers)
+
+    def _issue(self, info: GraphQLResolveInfo, id: str, **_: Any) -> dict[str, Any]:
+        for node in self.issues.values():
+            if id in (node["id"], node["identifier"]):
+                return node
+        raise GraphQLError("Entity not found: Issue")
 
     def _issues(
         self,
@@ -446,16 +456,27 @@ def _resolve(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
     value = source.get(info.field_name) if isinstance(source, dict) else None
     if callable(value):
         return value(info, **args)
-    if isinstance(value, dict) and "nodes" in value:
-        first = args.get("first")
-        nodes = value["nodes"] if first is None else value["nodes"][:first]
+    if isinstance(value, dict) and "nodes" in value:  # a nested list: page it like Linear
+        every = value["nodes"]
+        start = 0
+        if args.get("after"):
+            try:
+                start = int(json.loads(base64.urlsafe_b64decode(args["after"].encode()))["i"])
+            except (ValueError, KeyError, TypeError):
+                raise GraphQLError("Invalid cursor") from None
+        size = DEFAULT_PAGE if args.get("first") is None else args["first"]
+        nodes = every[start : start + size]
+
+        def cursor(index: int) -> str:
+            return base64.urlsafe_b64encode(json.dumps({"i": index}).encode()).decode()
+
         return wire.linear_connection(
             nodes,
             {
-                "hasNextPage": len(nodes) < len(value["nodes"]),
-                "hasPreviousPage": False,
-                "endCursor": None,
-                "startCursor": None,
+                "hasNextPage": start + len(nodes) < len(every),
+                "hasPreviousPage": start > 0,
+                "endCursor": cursor(start + len(nodes)) if nodes else None,
+                "startCursor": cursor(start) if nodes else None,
             },
         )
     return value

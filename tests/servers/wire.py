@@ -89,13 +89,15 @@ def jira_fields(
     return fields
 
 
-def jira_changelog(histories: Sequence[JSON]) -> JSON:
-    """The changelog embedded by `expand=changelog`: one page holding every history."""
+def jira_changelog(histories: Sequence[JSON], *, limit: int | None = None) -> JSON:
+    """The changelog embedded by `expand=changelog`: one page holding every history, or (with
+    `limit`, as Jira Cloud embeds at most 40) only the first `limit`, `total` saying more."""
+    embedded = list(histories) if limit is None else list(histories[:limit])
     return {
         "startAt": 0,
-        "maxResults": len(histories),
+        "maxResults": len(embedded) if limit is None else limit,
         "total": len(histories),
-        "histories": list(histories),
+        "histories": embedded,
     }
 
 
@@ -109,13 +111,16 @@ def jira_change(
     to_string: str | None,
     *,
     ids: tuple[str | None, str | None] | None = None,
+    field_id: bool = False,
 ) -> JSON:
     """One changelog item. With `ids` (the raw `from` and `to`, e.g. status ids), Jira Cloud's
-    full item with `fieldId`; without, the keys every deployment sends and syncbot reads."""
+    full item with `fieldId`; without, the keys every deployment sends and syncbot reads
+    (plus Cloud's `fieldId` with `field_id`)."""
     if ids is None:
         return {
             "field": field,
             "fieldtype": "jira",
+            **({"fieldId": field} if field_id else {}),
             "fromString": from_string,
             "toString": to_string,
         }
@@ -199,9 +204,16 @@ class JiraSite:
         return f"{self.url}/rest/api/{self.api_version}"
 
     def issue(
-        self, issue_id: str, key: str, fields: JSON, histories: Sequence[JSON] | None = None
+        self,
+        issue_id: str,
+        key: str,
+        fields: JSON,
+        histories: Sequence[JSON] | None = None,
+        *,
+        limit: int | None = None,
     ) -> JSON:
-        """An issue as search returns it; `histories` (with `expand=changelog`) its changelog."""
+        """An issue as search returns it; `histories` (with `expand=changelog`) its changelog,
+        cut after `limit` histories when given."""
         issue: JSON = {
             "expand": ISSUE_EXPAND,
             "id": issue_id,
@@ -209,7 +221,7 @@ class JiraSite:
             "key": key,
         }
         if histories is not None:
-            issue["changelog"] = jira_changelog(histories)
+            issue["changelog"] = jira_changelog(histories, limit=limit)
         issue["fields"] = fields
         return issue
 

@@ -28,7 +28,10 @@ def run(args: Sequence[str]) -> Run:
     """`syncbot ARGS` in this process, capturing its output."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse refusing the arguments
+            code = exc.code if isinstance(exc.code, int) else 2
     return Run(code, out.getvalue(), err.getvalue())
 
 
