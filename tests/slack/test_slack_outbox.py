@@ -366,3 +366,50 @@ def test_sign_offs_keep_the_first_one(store: Store) -> None:
     assert second == first and first.user_id == "U1"
     assert [s.phase for s in store.signoffs.load("acme")] == ["Data Preparation"]
     assert store.signoffs.load("other") == []
+
+
+def test_a_live_posters_claim_is_never_taken_and_a_poster_that_lost_its_claim_stops(
+    env: Env,
+) -> None:
+    """Two daemons in containers: same hostname, both pid 1. A claim is held under an id
+    unique to each poster, and only taken over when its holder is gone (its lock is free),
+    never because a hostname and pid look like "my own dead earlier run". And a poster whose
+    lease was taken (a stall longer than LEASE) stops before its next part."""
+    env.add_milestones(40)
+    env.sync()
+    [entry] = env.app().queue_digest("mrk", "internal")
+    assert len(entry.messages) >= 2
+    fake = FakeTime()
+    first = outbox(env, fake, env.store(), NOW)
+    second = outbox(env, fake, env.store(), NOW)
+    assert first.owner != second.owner and first.owner.split(":")[:2] == second.owner.split(":")[:2]
+
+    posted_by_second: list[str] = []
+
+    def meanwhile(_: Message) -> None:
+        # While `first` posts its first part, its lease runs out (a long stall) and `second`
+        # takes the row, posts what is left, and releases it.
+        if posted_by_second:
+            return
+        with env.store().claims.held(second.owner):
+            later = NOW + LEASE + dt.timedelta(seconds=1)
+            taken = env.store().outbox.claim(entry.key, second.owner, later, LEASE)
+            assert taken is not None  # the lease lapsed: only then may another take it
+            posted_by_second.append(second.owner)
+
+    env.slack.on_post(meanwhile)
+    result = first.send(entry)
+    assert result.outcome == "busy"  # it noticed, and stopped
+    assert len(env.slack.posts("CINT")) == 1  # only the part it posted before losing the row
+    held = env.store().outbox.get(entry.key)
+    assert held is not None and held.claimed_by == second.owner
+
+    # A claim whose holder is alive (its lock held) is busy for everyone else, lease or not.
+    with env.store().claims.held(second.owner):
+        assert second.owner is not None
+        other = outbox(env, fake, env.store(), NOW)
+        assert other.send(entry).outcome == "busy"
+    # Once the holder is gone (lock free), the next poster takes over and finishes.
+    done = outbox(env, fake, env.store(), NOW).send(entry)
+    assert done.outcome == "posted"
+    assert len(env.slack.posts("CINT")) == len(entry.messages)
