@@ -105,6 +105,7 @@ class Milestone(_Model):
     acceptance: str = ""
     match: Match
     weight: float = Field(default=1, gt=0)
+    after: list[str] = Field(default_factory=list)  # finish-to-start predecessors
 
     @field_validator("planned")
     @classmethod

@@ -106,6 +106,16 @@ class MilestoneState:
     # What sets the forecast date: open ticket keys and/or dependency keys whose dates equal it.
     forecast_set_by_tickets: tuple[str, ...] = ()
     forecast_set_by_dependencies: tuple[str, ...] = ()
+    acceptance: str = ""
+    after: tuple[str, ...] = ()  # finish-to-start predecessors (milestone ids)
+    pushed_by: str | None = None  # the predecessor whose end sets the forecast
+    missed: bool = False  # open, and its planned date is before the as-of date
+    days_late: int | None = None  # actual (or forecast) minus planned; negative when early
+    note: str | None = None  # the client-facing note (cause and recovery), when set
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not Status.DONE
 
 
 @dataclass(frozen=True)
@@ -117,7 +127,7 @@ class DependencyState:
     owner: str | None
     owner_email: str | None  # internal only
     due: dt.date | None
-    blocked_since: dt.date
+    blocked_since: dt.date | None  # None: not blocking yet (open, not overdue, not waiting)
     days_blocked: int
     blocks: tuple[str, ...]  # milestone ids
     impact_statement: str
@@ -177,6 +187,8 @@ class ClientState:
     dependencies: tuple[DependencyState, ...]
     warnings: tuple[Warning, ...]
     sources: tuple[SourceHealth, ...] = field(default=())
+    current_phase: str | None = None  # the phase of the earliest open milestone
+    next_milestone: str | None = None  # the open milestone with the earliest forecast
 
     @property
     def stale(self) -> bool:

@@ -10,7 +10,18 @@ from support.cli import status_json
 
 from syncbot.cli import main
 
-TOP = {"client", "audience", "as_of", "spi", "stale", "milestones", "dependencies", "warnings"}
+TOP = {
+    "client",
+    "audience",
+    "as_of",
+    "spi",
+    "stale",
+    "current_phase",  # v2
+    "next_milestone",  # v2
+    "milestones",
+    "dependencies",
+    "warnings",
+}
 MILESTONE = {
     "id",
     "name",
@@ -20,6 +31,12 @@ MILESTONE = {
     "actual",
     "status",
     "owner",
+    "acceptance",  # v2 ...
+    "after",
+    "pushed_by",
+    "missed",
+    "days_late",
+    "note",  # ... v2
     "tickets_total",
     "tickets_done",
     "blocked_by",
@@ -69,6 +86,12 @@ def test_internal_status_values(config: Path) -> None:
         "actual": None,
         "status": "at_risk",
         "owner": "Agency PM",
+        "acceptance": "",
+        "after": [],
+        "pushed_by": None,
+        "missed": True,  # planned 03-06, open on 03-10: called a miss the day after
+        "days_late": 4,
+        "note": None,
         "tickets_total": 2,
         "tickets_done": 1,
         "blocked_by": [],

@@ -45,6 +45,12 @@ class ClientMilestone:
     started: bool
     blocked_by: tuple[str, ...]
     waiting_on: tuple[str, ...]  # opaque ids of the dependencies that set the forecast
+    acceptance: str = ""
+    after: tuple[str, ...] = ()
+    pushed_by: str | None = None
+    missed: bool = False
+    days_late: int | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class ClientDependency:
     summary: str
     owner: str | None
     due: dt.date | None
-    blocked_since: dt.date
+    blocked_since: dt.date | None
     days_blocked: int
     blocks: tuple[str, ...]
     impact_statement: str
@@ -88,6 +94,8 @@ class ClientView:
     dependencies: tuple[ClientDependency, ...]
     warnings: tuple[ClientWarning, ...]
     sources: tuple[ViewSource, ...] = ()
+    current_phase: str | None = None
+    next_milestone: str | None = None
 
 
 def client_view(state: ClientState, opaque: OpaqueId) -> ClientView:
@@ -132,6 +140,12 @@ def _view(state: ClientState, ids: OpaqueId, warnings: tuple[ClientWarning, ...]
                 started=m.started,
                 blocked_by=tuple(ids(k) for k in m.blocked_by),
                 waiting_on=tuple(ids(k) for k in m.forecast_set_by_dependencies),
+                acceptance=m.acceptance,
+                after=m.after,
+                pushed_by=m.pushed_by,
+                missed=m.missed,
+                days_late=m.days_late,
+                note=m.note,
             )
             for m in state.milestones
         ),
@@ -151,6 +165,8 @@ def _view(state: ClientState, ids: OpaqueId, warnings: tuple[ClientWarning, ...]
         ),
         warnings=warnings,
         sources=tuple(ViewSource(s.label, s.last_success, s.stale) for s in state.sources),
+        current_phase=state.current_phase,
+        next_milestone=state.next_milestone,
     )
 
 
@@ -167,6 +183,8 @@ def status_document(view: ClientView, audience: Audience) -> dict[str, Any]:
         "as_of": _d(view.as_of),
         "spi": view.spi,
         "stale": view.stale,
+        "current_phase": view.current_phase,
+        "next_milestone": view.next_milestone,
         "milestones": [
             {
                 "id": m.id,
@@ -177,6 +195,12 @@ def status_document(view: ClientView, audience: Audience) -> dict[str, Any]:
                 "actual": _d(m.actual),
                 "status": m.status.value,
                 "owner": m.owner,
+                "acceptance": m.acceptance,
+                "after": list(m.after),
+                "pushed_by": m.pushed_by,
+                "missed": m.missed,
+                "days_late": m.days_late,
+                "note": m.note,
                 "tickets_total": m.tickets_total,
                 "tickets_done": m.tickets_done,
                 "blocked_by": list(m.blocked_by),

@@ -93,6 +93,7 @@ def milestone_state(
         if not tickets and state is Status.ON_TRACK:
             state = Status.NOT_STARTED
         set_by = forecast_drivers(open_, blockers, predicted, as_of)
+    late_by = (actual or predicted or milestone.planned) - milestone.planned
     return MilestoneState(
         id=milestone.id,
         name=milestone.name,
@@ -110,4 +111,8 @@ def milestone_state(
         started=any(t.progress in (Progress.IN_PROGRESS, Progress.DONE) for t in tickets),
         forecast_set_by_tickets=set_by[0],
         forecast_set_by_dependencies=set_by[1],
+        acceptance=milestone.acceptance,
+        after=tuple(milestone.after),
+        missed=actual is None and milestone.planned < as_of,
+        days_late=late_by.days,
     )

@@ -61,6 +61,9 @@ def compute_state(
             found.append(creep)
     found.extend(source_warnings)
     ev = earned_value(milestones, as_of)
+    still_open = [m for m in milestones if m.is_open]
+    earliest = min(still_open, key=lambda m: m.planned, default=None)
+    upcoming = min(still_open, key=lambda m: m.forecast or m.planned, default=None)
     return ClientState(
         client_id=client.id,
         client_name=client.name,
@@ -72,4 +75,6 @@ def compute_state(
         dependencies=tuple(deps),
         warnings=tuple(found),
         sources=tuple(sources),
+        current_phase=earliest.phase if earliest else None,
+        next_milestone=upcoming.id if upcoming else None,
     )
