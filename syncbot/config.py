@@ -14,6 +14,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -292,6 +293,7 @@ def _semantic_problems(config: Config, path: Path) -> Iterable[str]:
                     f"{key}.{chosen[0]}: matches Linear tickets but this client has no "
                     "Linear source"
                 )
+        yield from _after_problems(client, where)
         if client.phases is not None:
             for mi, milestone in enumerate(client.milestones):
                 if milestone.phase not in client.phases:
@@ -299,6 +301,29 @@ def _semantic_problems(config: Config, path: Path) -> Iterable[str]:
                         f"{where}.milestones[{mi}].phase: {milestone.phase!r} is not in "
                         f"{where}.phases"
                     )
+
+
+def _after_problems(client: Client, where: str) -> Iterable[str]:
+    """`after` names milestones of this client, never the milestone itself, and no cycle."""
+    ids = {m.id for m in client.milestones}
+    graph: dict[str, list[str]] = {}
+    for mi, milestone in enumerate(client.milestones):
+        key = f"{where}.milestones[{mi}].after"
+        for predecessor in milestone.after:
+            if predecessor == milestone.id:
+                yield f"{key}: milestone {milestone.id!r} cannot come after itself"
+            elif predecessor not in ids:
+                yield (
+                    f"{key}: {predecessor!r} is not a milestone of this client "
+                    f"(milestone {milestone.id!r})"
+                )
+        graph[milestone.id] = [p for p in milestone.after if p in ids and p != milestone.id]
+    try:
+        TopologicalSorter(graph).prepare()
+    except CycleError as exc:
+        cycle = list(exc.args[1]) if len(exc.args) > 1 else []
+        shown = " -> ".join(reversed(cycle)) if cycle else "?"
+        yield f"{where}.milestones: 'after' forms a cycle: {shown}"
 
 
 def _channel_problems(clients: list[Client]) -> Iterable[str]:

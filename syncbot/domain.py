@@ -106,12 +106,14 @@ class MilestoneState:
     # What sets the forecast date: open ticket keys and/or dependency keys whose dates equal it.
     forecast_set_by_tickets: tuple[str, ...] = ()
     forecast_set_by_dependencies: tuple[str, ...] = ()
+    forecast_set_by_blockers: tuple[str, ...] = ()  # internal blocking tickets; internal only
     acceptance: str = ""
     after: tuple[str, ...] = ()  # finish-to-start predecessors (milestone ids)
     pushed_by: str | None = None  # the predecessor whose end sets the forecast
     missed: bool = False  # open, and its planned date is before the as-of date
     days_late: int | None = None  # actual (or forecast) minus planned; negative when early
     note: str | None = None  # the client-facing note (cause and recovery), when set
+    reason: str = ""  # why the forecast is where it is, client-safe: note, driver or work
 
     @property
     def is_open(self) -> bool:

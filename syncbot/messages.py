@@ -44,12 +44,31 @@ def quoted_list(items: Sequence[str]) -> str:
 
 
 def impact_statement(
-    milestones: Sequence[str], summary: str, since: dt.date, days_blocked: int
+    to_start: Sequence[str],
+    to_finish: Sequence[str],
+    summary: str,
+    *,
+    since: dt.date | None,
+    days_blocked: int,
+    due: dt.date | None,
 ) -> str:
-    tail = f"blocked since {since.isoformat()} ({plural(days_blocked, 'day')})."
-    if not milestones:
+    """What a client dependency holds up: "We cannot start 'X' ..." while no work on X is
+    done, "We cannot finish 'X' ..." once some is; since when it blocks, or when it is
+    needed by while it does not block yet."""
+    if since is not None:
+        tail = f"blocked since {since.isoformat()} ({plural(days_blocked, 'day')})."
+    elif due is not None:
+        tail = f"needed by {due.isoformat()}."
+    else:
+        tail = "no date agreed yet."
+    held = []
+    if to_start:
+        held.append(f"start {quoted_list(to_start)}")
+    if to_finish:
+        held.append(f"finish {quoted_list(to_finish)}")
+    if not held:
         return f"'{summary}' is still open — {tail}"
-    return f"We cannot start {quoted_list(milestones)} until '{summary}' is resolved — {tail}"
+    return f"We cannot {' or '.join(held)} until '{summary}' is resolved — {tail}"
 
 
 def scope_creep(milestone: str, keys: Sequence[str], baseline: dt.date) -> str:
@@ -140,6 +159,10 @@ def internal_digest_title(client: str, as_of: dt.date) -> str:
 
 def client_digest_title(client: str, as_of: dt.date) -> str:
     return f"{client} — project update, {as_of.isoformat()}"
+
+
+def pushed_by(name: str, end: dt.date) -> str:
+    return f"pushed by '{name}' (now {end.isoformat()})"
 
 
 def waiting_on(summaries: Sequence[str]) -> str:

@@ -284,7 +284,10 @@ class HttpServer:
         """Stop serving. From another thread the serving loop is woken to close everything
         itself (closing its sockets under it would leave it waiting out its poll timeout)."""
         if self._running.is_set():
-            self._server.trigger.pull_trigger(self._close_all)
+            try:
+                self._server.trigger.pull_trigger(self._close_all)
+            except OSError:  # the trigger is gone already (the loop is closing): do it here
+                self._close_all()
             self._stopped.wait(timeout)
         else:
             self._close_all()

@@ -142,8 +142,8 @@ def status(
 
 def test_four_weeks(capsys: pytest.CaptureFixture[str], config: Path) -> None:
     # Week 1: latest open due date 03-05 <= planned 03-06; the dependency (due 03-09) pushes
-    # 4.2 to at least 03-10, its own ticket is due 03-18 -> both on track. Blocked since its
-    # creation (no blocked status yet). Nothing planned yet: SPI null.
+    # 4.2 to at least 03-10, its own ticket is due 03-18 -> both on track. Not blocking
+    # yet (no blocked status, not overdue). Nothing planned yet: SPI null.
     w1 = status(capsys, config, "2026-02-20")
     m21, m42 = w1["milestones"]
     assert (m21["status"], m21["forecast"]) == ("on_track", "2026-03-05")
@@ -153,7 +153,9 @@ def test_four_weeks(capsys: pytest.CaptureFixture[str], config: Path) -> None:
         ["ACME-40"],
     )
     [dep] = w1["dependencies"]
-    assert (dep["blocked_since"], dep["days_blocked"], dep["blocks"]) == ("2026-02-01", 19, ["4.2"])
+    # Not blocking yet (no blocked status, due 03-09 still ahead): v2 says when it is needed.
+    assert (dep["blocked_since"], dep["days_blocked"], dep["blocks"]) == (None, 0, ["4.2"])
+    assert dep["impact_statement"].endswith("needed by 2026-03-09.")
     assert w1["spi"] is None and w1["warnings"] == []
 
     # Week 2: ACME-21 slips to 03-10 (+4 days) -> at risk. The dependency entered

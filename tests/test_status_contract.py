@@ -101,7 +101,9 @@ def test_internal_status_values(config: Path) -> None:
     assert two["blocked_by"] == ["MRK-9"]
     [dep] = doc["dependencies"]
     assert dep["id"] == "MRK-9" and dep["blocks"] == ["2.1"] and dep["due"] == "2026-03-05"
-    assert dep["blocked_since"] == "2026-01-05" and dep["days_blocked"] == 64
+    # "Waiting for customer" is its status, but no history says since when: overdue since
+    # its due date 03-05, it blocks from 03-06 (SPEC §4 v2).
+    assert dep["blocked_since"] == "2026-03-06" and dep["days_blocked"] == 4
     assert doc["spi"] == 0.0
     [creep] = [w for w in doc["warnings"] if w["kind"] == "scope_creep"]
     assert creep["milestone"] == "1.1" and "MRK-2" in creep["message"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from syncbot import messages
 from syncbot.config import Milestone
 from syncbot.domain import DependencyState, MilestoneState, Progress, Status, Ticket
 from syncbot.rules.dates import days, local_date
@@ -69,6 +71,16 @@ def status(planned: dt.date, predicted: dt.date, *, early_warning: bool) -> Stat
     return Status.ON_TRACK
 
 
+@dataclass(frozen=True)
+class Floor:
+    """An earliest finish imposed from outside the milestone's own work: a predecessor's end
+    plus the planned lag (`after`), or an internal blocker's forecast plus a day."""
+
+    source: str  # the predecessor's milestone id, or the blocking ticket's key
+    date: dt.date
+    name: str = ""  # the predecessor's name (client-safe)
+
+
 def milestone_state(
     milestone: Milestone,
     tickets: Sequence[Ticket],
@@ -76,24 +88,43 @@ def milestone_state(
     *,
     as_of: dt.date,
     tz: ZoneInfo,
+    predecessors: Sequence[Floor] = (),
+    internal: Sequence[Floor] = (),
+    note: str | None = None,
 ) -> MilestoneState:
     """State of one milestone; `tickets` are its members, `blockers` the open client
-    dependencies that block it."""
+    dependencies that block it, `predecessors` the floors of its `after` milestones (in
+    `after` order), `internal` those of open non-client tickets blocking its open tickets.
+
+    Floors only push later: a predecessor's floor that is later than what everything else
+    implies sets the forecast, and names that predecessor in `pushed_by`.
+    """
     done = [t for t in tickets if t.is_done]
     open_ = [t for t in tickets if t.is_open]
     late = tuple(t.key for t in open_ if t.due is not None and t.due < as_of)
     actual = actual_date(tickets, tz)
     set_by: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    by_blockers: tuple[str, ...] = ()
+    pushed: Floor | None = None
     if actual is not None:
         predicted, state = None, Status.DONE
     else:
         predicted = forecast(milestone.planned, open_, blockers, as_of)
+        for floor in internal:
+            predicted = max(predicted, floor.date)
+        for floor in predecessors:  # the first of equal floors names the push
+            if floor.date > predicted and (pushed is None or floor.date > pushed.date):
+                pushed = floor
+        if pushed is not None:
+            predicted = pushed.date
         early = bool(late) or any(d.overdue for d in blockers)
         state = status(milestone.planned, predicted, early_warning=early)
-        if not tickets and state is Status.ON_TRACK:
+        if not tickets and state is Status.ON_TRACK and milestone.planned >= as_of:
             state = Status.NOT_STARTED
         set_by = forecast_drivers(open_, blockers, predicted, as_of)
+        by_blockers = tuple(f.source for f in internal if f.date == predicted)
     late_by = (actual or predicted or milestone.planned) - milestone.planned
+    open_note = note if actual is None else None  # a note stands until the milestone is done
     return MilestoneState(
         id=milestone.id,
         name=milestone.name,
@@ -111,8 +142,48 @@ def milestone_state(
         started=any(t.progress in (Progress.IN_PROGRESS, Progress.DONE) for t in tickets),
         forecast_set_by_tickets=set_by[0],
         forecast_set_by_dependencies=set_by[1],
+        forecast_set_by_blockers=by_blockers,
         acceptance=milestone.acceptance,
         after=tuple(milestone.after),
+        pushed_by=pushed.source if pushed else None,
         missed=actual is None and milestone.planned < as_of,
         days_late=late_by.days,
+        note=open_note,
+        reason=_reason(open_note, pushed, blockers, set_by[1]),
     )
+
+
+def end(state: MilestoneState) -> dt.date:
+    """When a milestone ends, for what comes after it: its actual date, else its forecast."""
+    return state.actual or state.forecast or state.planned
+
+
+def predecessor_floor(successor: Milestone, predecessor: MilestoneState) -> Floor:
+    """end(P) + lag, lag = max(0, M.planned - P.planned): finish-to-start keeping the gap
+    the plan allowed."""
+    lag = max(successor.planned - predecessor.planned, dt.timedelta(0))
+    return Floor(predecessor.id, end(predecessor) + lag, predecessor.name)
+
+
+def blocker_floor(blocker: Ticket, as_of: dt.date) -> dt.date:
+    """An internal blocker B pushes what it blocks to B's forecast + 1 day, B's forecast
+    being its due date, or the as-of date when it has none or is overdue."""
+    return _effective_due(blocker, as_of) + days(1)
+
+
+def _reason(
+    note: str | None,
+    pushed: Floor | None,
+    blockers: Sequence[DependencyState],
+    waiting: Sequence[str],
+) -> str:
+    """Why the forecast is where it is, in words a client may read: the note, else the
+    driver (a predecessor, a client dependency), else the work itself."""
+    if note:
+        return note
+    if pushed is not None:
+        return messages.pushed_by(pushed.name, pushed.date)
+    summaries = [d.summary for d in blockers if d.key in waiting]
+    if summaries:
+        return messages.waiting_on(summaries)
+    return messages.SLIP_REASON_UNKNOWN_CLIENT

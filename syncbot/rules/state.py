@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from graphlib import TopologicalSorter
 
 from syncbot.config import Client
-from syncbot.domain import ClientState, SourceHealth, Ticket, Warning
+from syncbot.domain import (
+    ClientState,
+    DependencyState,
+    MilestoneState,
+    SourceHealth,
+    Ticket,
+    Warning,
+)
 from syncbot.rules import membership, warnings
 from syncbot.rules.dependencies import dependencies
 from syncbot.rules.earned_value import earned_value
-from syncbot.rules.milestones import milestone_state
+from syncbot.rules.milestones import Floor, blocker_floor, milestone_state, predecessor_floor
 
 
 def compute_state(
@@ -22,11 +30,13 @@ def compute_state(
     source_warnings: Sequence[Warning] = (),
     reported: Mapping[str, tuple[dt.date | None, str]] | None = None,
     signed_off: set[str] | None = None,
+    notes: Mapping[str, str] | None = None,
 ) -> ClientState:
     """Milestones, dependencies, earned value and warnings for `client` at `as_of`.
 
     `reported` (forecast and status per milestone in the last posted digest) enables the
-    forecast-moved and skipped-at-risk rules; `signed_off` (phase names) the phase gate.
+    forecast-moved and skipped-at-risk rules; `signed_off` (phase names) the phase gate;
+    `notes` are the client-facing notes by milestone id.
     """
     tz = client.tz
     members = {m.id: membership.members(m, tickets) for m in client.milestones}
@@ -40,10 +50,7 @@ def compute_state(
         tz=tz,
         as_of=as_of,
     )
-    milestones = tuple(
-        milestone_state(m, members[m.id], [d for d in deps if m.id in d.blocks], as_of=as_of, tz=tz)
-        for m in client.milestones
-    )
+    milestones = _milestones(client, tickets, members, deps, as_of=as_of, notes=notes or {})
     found: list[Warning] = []
     if reported is not None:
         found.extend(warnings.honesty(milestones, reported))
@@ -78,3 +85,71 @@ def compute_state(
         current_phase=earliest.phase if earliest else None,
         next_milestone=upcoming.id if upcoming else None,
     )
+
+
+def _milestones(
+    client: Client,
+    tickets: Sequence[Ticket],
+    members: Mapping[str, Sequence[Ticket]],
+    deps: Sequence[DependencyState],
+    *,
+    as_of: dt.date,
+    notes: Mapping[str, str],
+) -> tuple[MilestoneState, ...]:
+    """Every milestone's state, predecessors first (`after`, finish-to-start), so that a slip
+    travels down the whole chain; returned in configuration order."""
+    tz = client.tz
+    by_id = {m.id: m for m in client.milestones}
+    blocking: dict[str, list[DependencyState]] = {}
+    for d in deps:
+        for mid in d.blocks:
+            blocking.setdefault(mid, []).append(d)
+    internal = _internal_blockers(client, tickets, members, as_of=as_of)
+    graph = TopologicalSorter({m.id: [p for p in m.after if p in by_id] for m in client.milestones})
+    done: dict[str, MilestoneState] = {}
+    for mid in graph.static_order():  # config validation refuses cycles
+        m = by_id[mid]
+        done[mid] = milestone_state(
+            m,
+            members[mid],
+            blocking.get(mid, []),
+            as_of=as_of,
+            tz=tz,
+            predecessors=[predecessor_floor(m, done[p]) for p in m.after if p in done],
+            internal=internal.get(mid, []),
+            note=notes.get(mid),
+        )
+    return tuple(done[m.id] for m in client.milestones)
+
+
+def _internal_blockers(
+    client: Client,
+    tickets: Sequence[Ticket],
+    members: Mapping[str, Sequence[Ticket]],
+    *,
+    as_of: dt.date,
+) -> dict[str, list[Floor]]:
+    """Milestone id -> floors set by open non-client tickets that its open tickets are
+    "blocked by" (either end of the link), indexed once by key."""
+    by_key = {t.key: t for t in tickets}
+    blocked_by: dict[str, set[str]] = {}
+    for t in tickets:
+        for key in t.blocked_by:
+            blocked_by.setdefault(t.key, set()).add(key)
+        for key in t.blocks:
+            blocked_by.setdefault(key, set()).add(t.key)
+    labels = client.client_dependency_labels
+    out: dict[str, list[Floor]] = {}
+    for mid, group in members.items():
+        found: dict[str, Floor] = {}
+        for t in group:
+            if not t.is_open:
+                continue
+            for key in sorted(blocked_by.get(t.key, ())):
+                b = by_key.get(key)
+                if b is None or not b.is_open or b.has_label(labels) or key in found:
+                    continue
+                found[key] = Floor(key, blocker_floor(b, as_of))
+        if found:
+            out[mid] = list(found.values())
+    return out

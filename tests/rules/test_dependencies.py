@@ -134,18 +134,41 @@ def test_blocked_status_names_match_case_insensitively(status: str) -> None:
     assert only(state_of([dep]).dependencies).blocked_since == dt.date(2026, 3, 2)
 
 
-def test_without_a_blocked_status_in_history_blocked_since_is_the_creation_date() -> None:
+def test_without_a_blocked_status_an_open_dependency_is_not_blocking_yet() -> None:
+    """SPEC v2: no blocked/waiting status and not overdue: blocked_since is null, 0 days,
+    and the text says when it is needed (v1 counted from creation, alarming sponsors)."""
     dep = ticket(
         "ACME-40",
         labels=DEP_LABEL,
         created=moment(dt.date(2026, 2, 27), hour=9),
+        due=day(5),
         history=[(moment(dt.date(2026, 3, 3)), "In Progress")],
     )
 
     got = only(state_of([dep]).dependencies)
 
-    assert got.blocked_since == dt.date(2026, 2, 27)
-    assert got.days_blocked == 11
+    assert got.blocked_since is None and got.days_blocked == 0
+    assert got.impact_statement.endswith(f"needed by {day(5).isoformat()}.")
+
+
+def test_an_overdue_dependency_blocks_from_the_day_after_its_due_date() -> None:
+    dep = ticket("ACME-40", labels=DEP_LABEL, due=day(-4), created=moment(dt.date(2026, 1, 2)))
+
+    got = only(state_of([dep]).dependencies)
+
+    assert got.blocked_since == day(-3) and got.days_blocked == 3
+    assert "blocked since" in got.impact_statement
+
+
+def test_once_work_on_a_milestone_is_done_the_dependency_holds_up_its_finish() -> None:
+    tickets = [
+        ticket("ACME-40", title="IT access", labels=DEP_LABEL, due=day(3)),
+        ticket("ACME-41", labels=["m-4.2"], progress=Progress.DONE, completed=moment(day(-2))),
+        ticket("ACME-44", labels=["m-4.2"], blocked_by=("ACME-40",)),
+    ]
+    got = only(state_of(tickets, [milestone("4.2", name="Staging")]).dependencies)
+
+    assert got.impact_statement.startswith("We cannot finish 'Staging' until 'IT access'")
 
 
 def test_blocked_status_keywords_are_configurable() -> None:
@@ -325,7 +348,12 @@ def test_impact_statement_matches_the_spec_example() -> None:
         " — blocked since 2026-03-02 (8 days)."
     )
     assert got.impact_statement == messages.impact_statement(
-        ["Model deployed to staging"], "IT grants API access", dt.date(2026, 3, 2), 8
+        ["Model deployed to staging"],
+        [],
+        "IT grants API access",
+        since=dt.date(2026, 3, 2),
+        days_blocked=8,
+        due=None,
     )
 
 
