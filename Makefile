@@ -19,8 +19,10 @@ $(BIN)/.installed-test: $(BIN)/.installed pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/syncbot demo
 
+# Each run gets a temporary folder of its own: pytest cleans up old runs' folders, which races
+# with another suite running on the same machine.
 test: $(BIN)/.installed-test
-	$(BIN)/python -m pytest -q
+	TMPDIR="$$(mktemp -d)" $(BIN)/python -m pytest -q
 
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check syncbot tests bench config/demo

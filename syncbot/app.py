@@ -344,6 +344,7 @@ class Syncbot:
         health = self.freshness(client.id)
         last = self.store.outbox.last_posted(client.id, audience, before=before)
         signed = {s.phase for s in self.store.signoffs.load(client.id)}
+        notes = self.store.notes.load(client.id)
         state = compute_state(
             client,
             self.tickets(client),
@@ -352,6 +353,7 @@ class Syncbot:
             source_warnings=_stale_warnings(health, self.clock()),
             reported=last.snapshot if last else None,
             signed_off=signed if client.approvers or signed else None,
+            notes=notes,
         )
         return state, last
 
@@ -429,6 +431,29 @@ class Syncbot:
             "blockers": replies.blockers_reply,
         }[what]
         return build(view, internal=internal, links=links, freshness=fresh)
+
+    def note(self, client_id: str, milestone_id: str, text: str | None, *, by: str) -> bool:
+        """Set (or with None, clear) a milestone's client-facing note: its cause and recovery,
+        shown beside it to both audiences and as the reason of its date changes. False when
+        clearing a note that was not set."""
+        client = self.client(client_id)
+        known = [m.id for m in client.milestones]
+        if milestone_id not in known:
+            raise ConfigError(
+                [
+                    (
+                        f"client {client.id!r} has no milestone {milestone_id!r} "
+                        f"(milestones: {', '.join(known) or 'none'})"
+                    )
+                ]
+            )
+        if text is None:
+            return self.store.notes.clear(client.id, milestone_id)
+        cleaned = " ".join(text.split())
+        if not cleaned:
+            raise ConfigError(["a note needs some text (to remove one, clear it)"])
+        self.store.notes.set(client.id, milestone_id, cleaned, by, self.clock())
+        return True
 
     def sign_off(self, client_id: str, phase: str, user_id: str) -> tuple[SignOff, bool]:
         """Record a phase sign-off; (the standing sign-off, whether this call made it)."""

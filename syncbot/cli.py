@@ -119,6 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --post: re-render this period's posted digest and update it in place",
     )
+    note = sub.add_parser(
+        "note",
+        parents=[common],
+        help="set or clear a milestone's client-facing note (cause and recovery)",
+    )
+    note.add_argument("--client", required=True, help="client id from the config")
+    note.add_argument("--milestone", required=True, help="milestone id, e.g. 3.1")
+    what = note.add_mutually_exclusive_group(required=True)
+    what.add_argument("--text", help="the note, written for the client")
+    what.add_argument("--clear", action="store_true", help="remove the note")
     sub.add_parser("run", parents=[common], help="the daemon (scheduler + HTTP endpoint)")
     return parser
 
@@ -421,6 +431,21 @@ def _invocation() -> str:
     return f"{shlex.quote(_shown(Path(sys.executable)))} -m syncbot"
 
 
+def cmd_note(args: argparse.Namespace) -> int:
+    import getpass
+
+    app = _app(args)
+    client = app.client(args.client)
+    changed = app.note(
+        client.id, args.milestone, None if args.clear else args.text, by=getpass.getuser()
+    )
+    if args.clear:
+        print(f"{client.id}/{args.milestone}: note " + ("cleared" if changed else "was not set"))
+    else:
+        print(f"{client.id}/{args.milestone}: note set")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from syncbot import logs
     from syncbot.app import Syncbot
@@ -449,5 +474,6 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "sync": cmd_sync,
     "status": cmd_status,
     "digest": cmd_digest,
+    "note": cmd_note,
     "run": cmd_run,
 }

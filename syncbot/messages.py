@@ -78,15 +78,55 @@ def scope_creep(milestone: str, keys: Sequence[str], baseline: dt.date) -> str:
     )
 
 
-def forecast_moved(milestone: str, old: dt.date | None, new: dt.date | None) -> str:
-    return f"Forecast for '{milestone}' moved from {_d(old)} to {_d(new)} since the last digest."
+def forecast_moved(
+    milestone: str, old: dt.date | None, new: dt.date | None, reason: str = ""
+) -> str:
+    text = f"Forecast for '{milestone}' moved from {_d(old)} to {_d(new)} since the last digest"
+    return f"{text}: {reason}." if reason else f"{text}."
 
 
-def skipped_at_risk(milestone: str, old: dt.date | None, new: dt.date | None) -> str:
-    return (
+def skipped_at_risk(
+    milestone: str, old: dt.date | None, new: dt.date | None, reason: str = ""
+) -> str:
+    text = (
         f"'{milestone}' went from on track straight to delayed since the last digest "
-        f"(skipped at-risk): forecast {_d(old)} -> {_d(new)}."
+        f"(skipped at-risk): forecast {_d(old)} -> {_d(new)}"
     )
+    return f"{text}: {reason}." if reason else f"{text}."
+
+
+def lateness(days_late: int | None, *, done: bool) -> str:
+    """ "6 days late", "2 days early", "on time" (delivered) / "" for an open one on time."""
+    if days_late is None:
+        return ""
+    if days_late > 0:
+        return f"{plural(days_late, 'day')} late"
+    if days_late < 0:
+        return f"{plural(-days_late, 'day')} early" if done else ""
+    return "on time" if done else ""
+
+
+def missed_planned(planned: dt.date) -> str:
+    return f"missed its planned date {planned.isoformat()}"
+
+
+def schedule_performance(spi: float | None) -> str:
+    """SPI in words, for clients (the bare acronym is never shown to them)."""
+    if spi is None:
+        return "schedule performance n/a (nothing was planned to be done yet)"
+    return f"schedule performance {spi:.2f} ({spi:.0%} of the work planned by now is done)"
+
+
+def late_milestones(count: int) -> str:
+    return f"{plural(count, 'milestone')} late"
+
+
+def coming_next(name: str, when: dt.date | None) -> str:
+    return f"Coming next: '{name}'" + (f", expected {when.isoformat()}." if when else ".")
+
+
+def current_phase(phase: str) -> str:
+    return f"Current phase: {phase}."
 
 
 def phase_gate(milestone: str, phase: str, previous: str) -> str:
@@ -130,6 +170,7 @@ def _d(value: dt.date | None) -> str:
 
 # -- digests (syncbot.render.digest) ---------------------------------------------------------
 
+SECTION_WHERE = "Where we are"
 SECTION_MILESTONES = "Milestones"
 SECTION_IN_PROGRESS = "In progress"
 SECTION_NEEDED_INTERNAL = "Needed from the client"
@@ -145,6 +186,7 @@ NOTHING_NEEDED_CLIENT = "Nothing is waiting on you right now."
 NO_DATE_CHANGES_INTERNAL = "No forecast dates moved."
 NO_DATE_CHANGES_CLIENT = "No dates changed."
 NO_WARNINGS = "None."
+ALL_DELIVERED = "Every milestone is delivered."
 SLIP_REASON_UNKNOWN_CLIENT = "remaining work is taking longer than planned"
 SLIP_REASON_UNKNOWN_INTERNAL = "open tickets have no due dates and the planned date has passed"
 

@@ -216,6 +216,7 @@ def test_digest_formats(capsys: pytest.CaptureFixture[str], config: Path) -> Non
     doc = json.loads(capsys.readouterr().out)
     assert doc["audience"] == "client" and doc["since"] == "2026-02-24"
     assert [s["heading"] for s in doc["sections"]] == [
+        "Where we are",  # the current phase and what comes next
         "Milestones",
         "Completed since 2026-02-24",
         "In progress",
@@ -439,3 +440,37 @@ def test_extreme_dates_and_durations_in_the_config_are_check_errors(
 def test_an_extreme_as_of_is_one_line(config: Path) -> None:
     result = run(["status", "--config", str(config), "--client", "mrk", "--as-of", "0001-01-01"])
     assert result.code == 2 and "outside" in result.err and "Traceback" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        ({"b": ["zz"]}, "clients[0].milestones[1].after: 'zz' is not a milestone of this client"),
+        ({"a": ["a"]}, "clients[0].milestones[0].after: milestone 'a' cannot come after itself"),
+        (
+            {"a": ["c"], "b": ["a"], "c": ["b"]},
+            "clients[0].milestones: 'after' forms a cycle: ",
+        ),
+    ],
+    ids=["unknown", "itself", "cycle"],
+)
+def test_after_must_name_other_milestones_without_a_cycle(
+    tmp_path: Path, after: dict[str, list[str]], expected: str
+) -> None:
+    milestones = [milestone(m, after=after.get(m, [])) for m in "abc"]
+    write_pages(tmp_path / "mrk", [{"issues": [], "isLast": True}])
+    config = write_config(tmp_path / "syncbot.toml", client("mrk", milestones=milestones))
+    result = run(["check", "--config", str(config)])
+    assert result.code == 2 and "Traceback" not in result.err
+    [line] = result.lines
+    assert line.startswith(f"{config}: {expected}")
+    if "cycle" in expected:
+        assert all(m in line for m in "abc")  # names the milestones involved
+
+
+def test_a_note_for_an_unknown_milestone_is_one_line(config: Path) -> None:
+    result = run(
+        ["note", "--config", str(config), "--client", "mrk", "--milestone", "9.9", "--text", "x"]
+    )
+    assert result.code == 2 and "Traceback" not in result.err
+    assert result.lines == ["client 'mrk' has no milestone '9.9' (milestones: 1.1, 2.1)"]

@@ -23,6 +23,50 @@ from syncbot.render.views import ClientView
 DATE_CHANGE_KINDS = (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
 
 
+class _Milestone(Protocol):
+    """What the shared line builders read: a milestone's state or its client view."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def planned(self) -> dt.date: ...
+    @property
+    def actual(self) -> dt.date | None: ...
+    @property
+    def forecast(self) -> dt.date | None: ...
+    @property
+    def tickets_done(self) -> int: ...
+    @property
+    def tickets_total(self) -> int: ...
+    @property
+    def started(self) -> bool: ...
+    @property
+    def acceptance(self) -> str: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def missed(self) -> bool: ...
+    @property
+    def days_late(self) -> int | None: ...
+    @property
+    def reason(self) -> str: ...
+
+
+class _Warned(Protocol):
+    """A warning of either audience's view."""
+
+    @property
+    def kind(self) -> WarningKind: ...
+    @property
+    def milestone(self) -> str | None: ...
+    @property
+    def message(self) -> str: ...
+
+
 def internal_digest(
     state: ClientState,
     since: dt.date,
@@ -38,16 +82,19 @@ def internal_digest(
     for m in state.milestones:
         spans: list[Span] = [
             (
-                f"{m.id} {m.name} ({m.phase}): {_dates(m.planned, m.forecast, m.actual)}, "
+                f"{m.id} {m.name} ({m.phase}): {_dates(m)}; "
                 f"{messages.tasks_done(m.tickets_done, m.tickets_total)}"
             )
         ]
         if m.owner:
             spans.append(f", owner {m.owner}")
+        if m.after:
+            spans.append(f"; after {', '.join(m.after)}")
         if m.late_tickets:
             spans += ["; past due: ", *refs(m.late_tickets, links)]
         if m.blocked_by:
             spans += ["; blocked by ", *refs(m.blocked_by, links)]
+        spans.append(_described(m))
         milestone_lines.append(Line.of(*spans, status=m.status))
     needed = []
     for d in state.dependencies:
@@ -61,11 +108,11 @@ def internal_digest(
                 f"blocks {', '.join(d.blocks) or 'no milestone'}. {d.impact_statement}",
             )
         )
-    changes = [Line.of(w.message) for w in state.warnings if w.kind in DATE_CHANGE_KINDS]
-    changes += [
-        Line.of(_slip(m.name, m.planned, m.forecast), _reasons_internal(m, links), ".")
+    moved = _moved(state.warnings)
+    changes = [
+        line
         for m in state.milestones
-        if _slipping(m.forecast, m.planned, m.status)
+        if (line := _date_change(m, moved.get(m.id), _internal_reason(m, links)))
     ]
     warnings = [
         Line.of(f"[{w.kind.value}] ", _warning_spans(w.message, w.tickets, links))
@@ -103,6 +150,7 @@ def internal_digest(
             [m.status.value for m in state.milestones],
             sum(d.overdue for d in state.dependencies),
             freshness_line(state.sources, now),
+            late=_late(state.milestones),
         ),
         sections,
     )
@@ -115,13 +163,15 @@ def client_digest(
     *,
     done_before: Collection[str] | None = None,
 ) -> DigestDoc:
-    """The client's digest, from the allow-listed view only (SPEC §7): milestones with
-    planned / forecast / actual and status, completed since the last digest, in progress,
-    what is needed from the client (due dates, impact), and date changes with reasons."""
-    deps = {d.id: d for d in view.dependencies}
+    """The client's digest, from the allow-listed view only (SPEC §7): where the project
+    stands (current phase, what comes next), milestones with planned / forecast / actual,
+    status and acceptance, completed since the last digest, in progress, what is needed from
+    the client (due dates, impact), and date changes with their reasons."""
     milestone_lines = tuple(
         Line.of(
-            f"{m.name} ({m.phase}): {_dates(m.planned, m.forecast, m.actual)}",
+            f"{m.name} ({m.phase}): {_dates(m)}",
+            f", owner {m.owner}" if m.owner else "",
+            _described(m),
             status=m.status,
         )
         for m in view.milestones
@@ -131,15 +181,12 @@ def client_digest(
         f"{d.impact_statement}"
         for d in view.dependencies
     )
-    changes = [w.message for w in view.warnings if w.kind in DATE_CHANGE_KINDS]
-    for m in view.milestones:
-        if _slipping(m.forecast, m.planned, m.status):
-            waiting = [deps[i].summary for i in m.waiting_on if i in deps]
-            reason = (
-                messages.waiting_on(waiting) if waiting else messages.SLIP_REASON_UNKNOWN_CLIENT
-            )
-            changes.append(f"{_slip(m.name, m.planned, m.forecast)}{reason}.")
+    moved = _moved(view.warnings)
+    changes = [
+        line for m in view.milestones if (line := _date_change(m, moved.get(m.id), [m.reason]))
+    ]
     sections = (
+        Section(messages.SECTION_WHERE, _where(view)),
         Section(
             messages.SECTION_MILESTONES, milestone_lines or lines([messages.NO_MILESTONES_CLIENT])
         ),
@@ -149,7 +196,10 @@ def client_digest(
         ),
         Section(messages.SECTION_IN_PROGRESS, _in_progress(view.milestones)),
         Section(messages.SECTION_NEEDED_CLIENT, needed or lines([messages.NOTHING_NEEDED_CLIENT])),
-        Section(messages.SECTION_DATE_CHANGES, lines(changes or [messages.NO_DATE_CHANGES_CLIENT])),
+        Section(
+            messages.SECTION_DATE_CHANGES,
+            tuple(changes) or lines([messages.NO_DATE_CHANGES_CLIENT]),
+        ),
     )
     return DigestDoc(
         view.client_id,
@@ -162,9 +212,22 @@ def client_digest(
             [m.status.value for m in view.milestones],
             sum(d.overdue for d in view.dependencies),
             freshness,
+            late=_late(view.milestones),
+            client=True,
         ),
         sections,
     )
+
+
+def _where(view: ClientView) -> tuple[Line, ...]:
+    """The current phase and what comes next, for the client."""
+    out = []
+    if view.current_phase:
+        out.append(messages.current_phase(view.current_phase))
+    upcoming = next((m for m in view.milestones if m.id == view.next_milestone), None)
+    if upcoming is not None:
+        out.append(messages.coming_next(upcoming.name, upcoming.forecast))
+    return lines(out or [messages.ALL_DELIVERED])
 
 
 class _Fresh(Protocol):
@@ -181,13 +244,28 @@ def freshness_line(sources: Sequence[_Fresh], now: dt.datetime) -> str:
     return " ".join(messages.stale_source(s.label, s.last_success, now) for s in sources if s.stale)
 
 
-def summary_line(spi: float | None, statuses: Sequence[str], overdue: int, freshness: str) -> str:
-    """The one-line summary under a digest's (or a status reply's) title."""
-    parts = [f"SPI {spi:.2f}" if spi is not None else "SPI n/a (nothing planned yet)"]
+def summary_line(
+    spi: float | None,
+    statuses: Sequence[str],
+    overdue: int,
+    freshness: str,
+    *,
+    late: int = 0,
+    client: bool = False,
+) -> str:
+    """The one-line summary under a digest's (or a status reply's) title. Clients read the
+    schedule performance in words, never the bare "SPI"; both audiences read how many
+    milestones are late, which a good SPI alone would hide."""
+    if client:
+        parts = [messages.schedule_performance(spi)]
+    else:
+        parts = [f"SPI {spi:.2f}" if spi is not None else "SPI n/a (nothing planned yet)"]
     for status in ("done", "on_track", "at_risk", "delayed"):
         count = sum(s == status for s in statuses)
         if count:
             parts.append(f"{count} {messages.STATUS_LABEL[status].lower()}")
+    if late:
+        parts.append(messages.late_milestones(late))
     if overdue:
         parts.append(messages.overdue_dependencies(overdue))
     text = " · ".join(parts)
@@ -202,10 +280,63 @@ def _warning_spans(message: str, keys: Sequence[str], links: Mapping[str, str]) 
     return [message]
 
 
-def _dates(planned: dt.date, forecast: dt.date | None, actual: dt.date | None) -> str:
-    if actual:
-        return f"planned {planned.isoformat()}, delivered {actual.isoformat()}"
-    return f"planned {planned.isoformat()}, forecast {forecast.isoformat() if forecast else '-'}"
+def _dates(m: _Milestone) -> str:
+    """Planned, forecast or actual, and how late: "planned 03-06, delivered 03-12 (6 days
+    late)", "missed its planned date 02-27, forecast 03-10 (11 days late)"."""
+    late = messages.lateness(m.days_late, done=m.actual is not None)
+    tail = f" ({late})" if late else ""
+    if m.actual:
+        return f"planned {m.planned.isoformat()}, delivered {m.actual.isoformat()}{tail}"
+    forecast = m.forecast.isoformat() if m.forecast else "-"
+    if m.missed:
+        return f"{messages.missed_planned(m.planned)}, forecast {forecast}{tail}"
+    return f"planned {m.planned.isoformat()}, forecast {forecast}{tail}"
+
+
+def _described(m: _Milestone) -> str:
+    """What the milestone proves (acceptance) and its note, written for the client."""
+    out = ""
+    if m.acceptance:
+        out += f" — acceptance: {m.acceptance}"
+    if m.note:
+        out += f" — note: {m.note}"
+    return out
+
+
+def _late(milestones: Sequence[_Milestone]) -> int:
+    return sum(1 for m in milestones if m.actual is None and (m.days_late or 0) > 0)
+
+
+def _moved(warnings: Sequence[_Warned]) -> dict[str, _Warned]:
+    """The date-change warning of each milestone: skipped at-risk says the most."""
+    out: dict[str, _Warned] = {}
+    for w in warnings:
+        if w.milestone is None or w.kind not in DATE_CHANGE_KINDS:
+            continue
+        if w.milestone not in out or w.kind is WarningKind.SKIPPED_AT_RISK:
+            out[w.milestone] = w
+    return out
+
+
+def _date_change(m: _Milestone, moved: _Warned | None, reason: Sequence[Span]) -> Line | None:
+    """At most one line per milestone: its move since the last digest (with the reason the
+    rules gave), else its slip against the plan (or the miss) with `reason`."""
+    if moved is not None:
+        return Line.of(moved.message)
+    if m.actual is not None or m.forecast is None or not (m.missed or m.forecast > m.planned):
+        return None
+    late = (m.forecast - m.planned).days
+    if m.missed:
+        head = (
+            f"'{m.name}' {messages.missed_planned(m.planned)}; now expected "
+            f"{m.forecast.isoformat()} ({messages.plural(late, 'day')} late): "
+        )
+    else:
+        head = (
+            f"'{m.name}' now expected {m.forecast.isoformat()} instead of "
+            f"{m.planned.isoformat()} ({messages.plural(late, 'day')} late): "
+        )
+    return Line.of(head, reason, ".")
 
 
 def _due(due: dt.date | None, overdue: bool) -> str:
@@ -214,22 +345,11 @@ def _due(due: dt.date | None, overdue: bool) -> str:
     return f"{due.isoformat()} (overdue)" if overdue else due.isoformat()
 
 
-def _slipping(forecast: dt.date | None, planned: dt.date, status: Status) -> bool:
-    return status is not Status.DONE and forecast is not None and forecast > planned
-
-
-def _slip(name: str, planned: dt.date, forecast: dt.date | None) -> str:
-    """The start of a date-change line; the reason follows it."""
-    assert forecast is not None
-    late = (forecast - planned).days
-    return (
-        f"'{name}' now expected {forecast.isoformat()} instead of {planned.isoformat()} "
-        f"({messages.plural(late, 'day')} late): "
-    )
-
-
-def _reasons_internal(m: MilestoneState, links: Mapping[str, str]) -> list[Span]:
-    """What sets the forecast: the dependency or tickets whose dates equal it."""
+def _internal_reason(m: MilestoneState, links: Mapping[str, str]) -> list[Span]:
+    """The reason the delivery team reads: the note or the driver as the client reads it,
+    else the tickets, blockers or dependencies whose dates set the forecast."""
+    if m.note or m.pushed_by:
+        return [m.reason]
     reasons: list[list[Span]] = []
     if m.forecast_set_by_dependencies:
         reasons.append(
@@ -241,33 +361,14 @@ def _reasons_internal(m: MilestoneState, links: Mapping[str, str]) -> list[Span]
         reasons.append(["past due: ", *refs(late, links)])
     if due and m.forecast:
         reasons.append([*refs(due, links), f" due {m.forecast.isoformat()}"])
+    if m.forecast_set_by_blockers:
+        reasons.append(["blocked by ", *refs(m.forecast_set_by_blockers, links)])
     if not reasons:
         return [messages.SLIP_REASON_UNKNOWN_INTERNAL]
     out: list[Span] = []
     for index, reason in enumerate(reasons):
         out += (["; "] if index else []) + reason
     return out
-
-
-class _Milestone(Protocol):
-    """What `_completed` and `_in_progress` read: a milestone's state or its client view."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def status(self) -> Status: ...
-    @property
-    def actual(self) -> dt.date | None: ...
-    @property
-    def forecast(self) -> dt.date | None: ...
-    @property
-    def tickets_done(self) -> int: ...
-    @property
-    def tickets_total(self) -> int: ...
-    @property
-    def started(self) -> bool: ...
 
 
 def _completed(
@@ -277,7 +378,11 @@ def _completed(
     done_before: Collection[str] | None,
 ) -> tuple[Line, ...]:
     out = tuple(
-        Line.of(f"{m.name} — delivered {m.actual.isoformat()}")
+        Line.of(
+            f"{m.name} — delivered {m.actual.isoformat()}",
+            f" ({late})" if (late := messages.lateness(m.days_late, done=True)) else "",
+            f": {m.acceptance}" if m.acceptance else "",
+        )
         for m in milestones
         if m.actual is not None
         and m.actual <= as_of

@@ -18,12 +18,14 @@ from syncbot.render.views import ClientDependency, ClientMilestone, ClientView
 ATTENTION = (Status.AT_RISK, Status.DELAYED)
 
 
-def summary(view: ClientView, freshness: str) -> str:
+def summary(view: ClientView, freshness: str, *, client: bool = False) -> str:
     return summary_line(
         view.spi,
         [m.status.value for m in view.milestones],
         sum(d.overdue for d in view.dependencies),
         freshness,
+        late=sum(1 for m in view.milestones if m.actual is None and (m.days_late or 0) > 0),
+        client=client,
     )
 
 
@@ -55,7 +57,7 @@ def status_reply(
         )
     return Document(
         messages.status_title(view.client_name, view.as_of),
-        summary(view, freshness),
+        summary(view, freshness, client=not internal),
         tuple(sections),
     )
 
@@ -66,7 +68,7 @@ def milestones_reply(
     rows = tuple(milestone_line(m, internal=internal, links=links) for m in view.milestones)
     return Document(
         messages.milestones_title(view.client_name, view.as_of),
-        summary(view, freshness),
+        summary(view, freshness, client=not internal),
         (Section(messages.SECTION_MILESTONES, rows or lines([messages.NO_MILESTONES_CLIENT])),),
     )
 
@@ -81,7 +83,7 @@ def blockers_reply(
     heading = messages.SECTION_NEEDED_INTERNAL if internal else messages.SECTION_NEEDED_CLIENT
     return Document(
         messages.blockers_title(view.client_name, view.as_of),
-        summary(view, freshness),
+        summary(view, freshness, client=not internal),
         (Section(heading, rows or lines([messages.NO_BLOCKERS])),),
     )
 
@@ -91,11 +93,15 @@ def digest_preview(doc: DigestDoc) -> Document:
 
 
 def milestone_line(m: ClientMilestone, *, internal: bool, links: Mapping[str, str]) -> Line:
+    late = messages.lateness(m.days_late, done=m.actual is not None)
     when = f"delivered {m.actual}" if m.actual else f"forecast {m.forecast or '-'}"
+    if late:
+        when += f" ({late})"
+    planned = messages.missed_planned(m.planned) if m.missed else f"planned {m.planned}"
     spans: list[Span] = [
         f"{m.id} {m.name}" if internal else m.name,
         (
-            f" ({m.phase}): planned {m.planned}, {when}, "
+            f" ({m.phase}): {planned}, {when}, "
             f"{messages.tasks_done(m.tickets_done, m.tickets_total)}"
         ),
     ]
@@ -103,6 +109,10 @@ def milestone_line(m: ClientMilestone, *, internal: bool, links: Mapping[str, st
         spans.append(f", owner {m.owner}")
     if internal and m.blocked_by:
         spans += ["; blocked by ", *refs(m.blocked_by, links)]
+    if m.acceptance:
+        spans.append(f" — acceptance: {m.acceptance}")
+    if m.note:
+        spans.append(f" — note: {m.note}")
     return Line.of(*spans, status=m.status)
 
 

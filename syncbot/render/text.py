@@ -8,14 +8,28 @@ from syncbot.render.views import ClientView
 
 
 def status_text(view: ClientView, audience: str) -> str:
-    """A status view (either audience) as aligned text."""
-    spi = f"{view.spi:.2f}" if view.spi is not None else "n/a"
+    """A status view (either audience) as aligned text. Clients read the schedule performance
+    in words and what blocks a milestone by the dependency's summary (its id is opaque)."""
+    client = audience == "client"
+    if client:
+        performance = messages.schedule_performance(view.spi)
+    else:
+        performance = f"SPI {view.spi:.2f}" if view.spi is not None else "SPI n/a"
+    late = sum(1 for m in view.milestones if m.actual is None and (m.days_late or 0) > 0)
     lines = [
         f"{view.client_name} ({view.client_id}) — {audience} status as of "
-        f"{view.as_of.isoformat()} · SPI {spi}" + (" · STALE DATA" if view.stale else ""),
-        "",
-        "Milestones",
+        f"{view.as_of.isoformat()} · {performance}"
+        + (f" · {messages.late_milestones(late)}" if late else "")
+        + (" · STALE DATA" if view.stale else ""),
     ]
+    where = [messages.current_phase(view.current_phase)] if view.current_phase else []
+    upcoming = next((m for m in view.milestones if m.id == view.next_milestone), None)
+    if upcoming is not None:
+        where.append(messages.coming_next(upcoming.name, upcoming.forecast))
+    if where:
+        lines.append(" ".join(where))
+    lines += ["", "Milestones"]
+    summaries = {d.id: d.summary for d in view.dependencies}
     width = max((len(m.name) for m in view.milestones), default=0)
     for m in view.milestones:
         when = f"actual {m.actual}" if m.actual else f"forecast {m.forecast}"
@@ -24,9 +38,23 @@ def status_text(view: ClientView, audience: str) -> str:
             f"  planned {m.planned}  {when:<19}  "
             f"{messages.tasks_done(m.tickets_done, m.tickets_total)}"
         )
+        if m.missed:
+            line += f"  {messages.missed_planned(m.planned)}"
+        late_by = messages.lateness(m.days_late, done=m.actual is not None)
+        if late_by:
+            line += f"  ({late_by})"
         if m.blocked_by:
-            line += f"  blocked by {', '.join(m.blocked_by)}"
+            blockers = (
+                [f"'{summaries.get(b, b)}'" for b in m.blocked_by] if client else list(m.blocked_by)
+            )
+            line += f"  blocked by {', '.join(blockers)}"
+        if m.pushed_by:
+            line += f"  pushed by {m.pushed_by}"
         lines.append(line)
+        if m.acceptance:
+            lines.append(f"        acceptance: {m.acceptance}")
+        if m.note:
+            lines.append(f"        note: {m.note}")
     lines += ["", "Client dependencies"]
     if not view.dependencies:
         lines.append("  none open")

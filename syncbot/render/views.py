@@ -51,6 +51,7 @@ class ClientMilestone:
     missed: bool = False
     days_late: int | None = None
     note: str | None = None
+    reason: str = ""  # why the forecast is where it is (client-safe, from the rules)
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ def _view(state: ClientState, ids: OpaqueId, warnings: tuple[ClientWarning, ...]
                 missed=m.missed,
                 days_late=m.days_late,
                 note=m.note,
+                reason=m.reason,
             )
             for m in state.milestones
         ),

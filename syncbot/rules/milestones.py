@@ -79,6 +79,7 @@ class Floor:
     source: str  # the predecessor's milestone id, or the blocking ticket's key
     date: dt.date
     name: str = ""  # the predecessor's name (client-safe)
+    end: dt.date | None = None  # the predecessor's own end (actual, else forecast)
 
 
 def milestone_state(
@@ -162,7 +163,8 @@ def predecessor_floor(successor: Milestone, predecessor: MilestoneState) -> Floo
     """end(P) + lag, lag = max(0, M.planned - P.planned): finish-to-start keeping the gap
     the plan allowed."""
     lag = max(successor.planned - predecessor.planned, dt.timedelta(0))
-    return Floor(predecessor.id, end(predecessor) + lag, predecessor.name)
+    finish = end(predecessor)
+    return Floor(predecessor.id, finish + lag, predecessor.name, finish)
 
 
 def blocker_floor(blocker: Ticket, as_of: dt.date) -> dt.date:
@@ -182,7 +184,7 @@ def _reason(
     if note:
         return note
     if pushed is not None:
-        return messages.pushed_by(pushed.name, pushed.date)
+        return messages.pushed_by(pushed.name, pushed.end or pushed.date)
     summaries = [d.summary for d in blockers if d.key in waiting]
     if summaries:
         return messages.waiting_on(summaries)

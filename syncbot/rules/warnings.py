@@ -54,8 +54,11 @@ def honesty(
         if m.id not in reported:
             continue
         old_forecast, old_status = reported[m.id]
+        later = m.forecast is not None and (old_forecast is None or m.forecast > old_forecast)
+        # Every date change gives its reason (SPEC §4 v2); an earlier date only its note.
+        reason = m.reason if later else (m.note or "")
         if old_status == Status.ON_TRACK and m.status is Status.DELAYED:
-            text = messages.skipped_at_risk(m.name, old_forecast, m.forecast)
+            text = messages.skipped_at_risk(m.name, old_forecast, m.forecast, reason)
             out.append(Warning(WarningKind.SKIPPED_AT_RISK, m.id, text, client_message=text))
         if (
             m.status is not Status.DONE
@@ -63,7 +66,7 @@ def honesty(
             and old_forecast != m.forecast
             and m.forecast is not None
         ):
-            text = messages.forecast_moved(m.name, old_forecast, m.forecast)
+            text = messages.forecast_moved(m.name, old_forecast, m.forecast, reason)
             out.append(Warning(WarningKind.FORECAST_MOVED, m.id, text, client_message=text))
     return out
 

@@ -7,6 +7,7 @@
     store.meta       installation-wide values                     (store/meta.py)
     store.claims     whether an outbox claim's holder is alive    (store/claims.py)
     store.seen       request ids seen recently (replays)          (store/seen.py)
+    store.notes      client-facing milestone notes                (store/notes.py)
 
 The engine, sessions and the translation of database errors live in `store/db.py`.
 """
@@ -17,6 +18,7 @@ from syncbot.store.claims import OwnerLocks
 from syncbot.store.db import Database
 from syncbot.store.history import HistoryStore, MilestoneSnapshot
 from syncbot.store.meta import MetaStore
+from syncbot.store.notes import NoteStore
 from syncbot.store.outbox import OutboxEntry, OutboxKey, OutboxStore, PostedDigest, new_entry
 from syncbot.store.seen import SeenStore
 from syncbot.store.signoffs import SignOff, SignoffStore
@@ -51,6 +53,7 @@ class Store:
         self.meta = MetaStore(self.db)
         self.claims = OwnerLocks(self.db)
         self.seen = SeenStore(self.db)
+        self.notes = NoteStore(self.db)
 
     @property
     def url(self) -> str:

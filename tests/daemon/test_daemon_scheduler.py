@@ -241,7 +241,7 @@ def test_stop_abandons_a_stuck_job_after_its_timeout(
                 daemon.stop(timeout=0.2)
             elapsed = time.monotonic() - started
         jira.clear_faults()
-    assert elapsed < 2.0
+    assert elapsed < 10.0  # not the 30 s the stuck request would hold it
     [line] = [r.getMessage() for r in caplog.records if "abandoned" in r.getMessage()]
     assert "sync:acme" in line
 

@@ -200,3 +200,99 @@ def test_an_open_milestone_never_forecasts_before_its_blockers_allow(
             due = deps[key].due
             floor = due if due is not None and due >= state.as_of else state.as_of
             assert m.forecast >= floor + dt.timedelta(days=1), (m, deps[key])
+
+
+# -- predecessors (`after`, SPEC §4 v2) ------------------------------------------------------
+
+
+@st.composite
+def chained(draw: st.DrawFn) -> tuple[Scenario, Scenario]:
+    """A scenario whose milestones get random finish-to-start predecessors (a DAG: only
+    earlier milestones), and the same scenario without any `after`."""
+    config, tickets, as_of = draw(scenarios())
+    ids = [m.id for m in config.milestones]
+    with_after = []
+    for n, m in enumerate(config.milestones):
+        after = draw(st.lists(st.sampled_from(ids[:n]), unique=True)) if n else []
+        with_after.append(m.model_copy(update={"after": after}))
+    chained_config = config.model_copy(update={"milestones": with_after})
+    return (chained_config, tickets, as_of), (config, tickets, as_of)
+
+
+def ancestors(config: Client) -> dict[str, set[str]]:
+    by_id = {m.id: m for m in config.milestones}
+    out: dict[str, set[str]] = {}
+    for m in config.milestones:  # predecessors come first in `chained`
+        out[m.id] = set(m.after).union(*(out[p] for p in m.after))
+    assert set(out) == set(by_id)
+    return out
+
+
+@FAST
+@given(chained())
+def test_removing_every_after_gives_the_result_without_predecessors(
+    pair: tuple[Scenario, Scenario],
+) -> None:
+    with_after, without = pair
+    chained_state, plain = state_for(with_after), state_for(without)
+    upstream = ancestors(with_after[0])
+    assert all(m.pushed_by is None and m.after == () for m in plain.milestones)
+    for m, p in zip(chained_state.milestones, plain.milestones, strict=True):
+        if not upstream[m.id]:  # nothing before it: exactly what it was without `after`
+            assert m == p
+        assert (m.actual, m.tickets_total, m.tickets_done, m.blocked_by) == (
+            p.actual,
+            p.tickets_total,
+            p.tickets_done,
+            p.blocked_by,
+        )
+
+
+@FAST
+@given(chained())
+def test_a_forecast_is_never_earlier_than_a_predecessors_end_plus_lag(
+    pair: tuple[Scenario, Scenario],
+) -> None:
+    with_after, _ = pair
+    state = state_for(with_after)
+    by_id = {m.id: m for m in state.milestones}
+    for m in state.milestones:
+        if m.forecast is None:
+            continue
+        for p in m.after:
+            pred = by_id[p]
+            lag = max(m.planned - pred.planned, dt.timedelta(0))
+            assert m.forecast >= (pred.actual or pred.forecast or pred.planned) + lag
+        if m.pushed_by is not None:
+            pred = by_id[m.pushed_by]
+            lag = max(m.planned - pred.planned, dt.timedelta(0))
+            assert m.forecast == (pred.actual or pred.forecast or pred.planned) + lag
+
+
+@FAST
+@given(chained(), st.randoms(use_true_random=False))
+def test_the_result_does_not_depend_on_the_order_of_milestones_in_the_config(
+    pair: tuple[Scenario, Scenario], random: Any
+) -> None:
+    (config, tickets, as_of), _ = pair
+    shuffled = list(config.milestones)
+    random.shuffle(shuffled)
+    other = config.model_copy(update={"milestones": shuffled})
+    first = {m.id: m for m in compute_state(config, tickets, as_of=as_of).milestones}
+    second = {m.id: m for m in compute_state(other, tickets, as_of=as_of).milestones}
+    assert first == second
+
+
+@FAST
+@given(chained())
+def test_floors_never_make_a_forecast_earlier(pair: tuple[Scenario, Scenario]) -> None:
+    with_after, without = pair
+    for m, p in zip(state_for(with_after).milestones, state_for(without).milestones, strict=True):
+        if p.forecast is None:
+            assert m.forecast is None and m.actual == p.actual  # done stays done
+        else:
+            assert m.forecast is not None and m.forecast >= p.forecast
+            assert m.status is not Status.ON_TRACK or p.status in (
+                Status.ON_TRACK,
+                Status.NOT_STARTED,
+            )
