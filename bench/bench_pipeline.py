@@ -14,10 +14,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-from syncbot import service
+from syncbot.app import Syncbot
 from syncbot.config import load_config
 from syncbot.render.views import status_document
+from syncbot.rules.state import compute_state
 from syncbot.settings import Settings
 from syncbot.store import Store
 
@@ -86,6 +88,33 @@ def write_config(root: Path) -> Path:
     return path
 
 
+def chained(loaded_client: Any, chain: int) -> Any:
+    """The same client with its milestones in finish-to-start chains of `chain`."""
+    milestones = [
+        m.model_copy(update={"after": [f"m{n - 1}"] if n % chain else []})
+        for n, m in enumerate(loaded_client.milestones)
+    ]
+    return loaded_client.model_copy(update={"milestones": milestones})
+
+
+def rules_figures(app: Syncbot, client: Any, as_of: dt.date) -> None:
+    """SPEC §4 v2 predecessors cost: the rules over the same tickets with and without
+    10-milestone `after` chains (issue: within 10% of the status time without them)."""
+    tickets = app.tickets(client)
+    with_chains = chained(client, 10)
+    for label, config in (("without chains", client), ("10-milestone chains", with_chains)):
+        best = min(
+            _timed(lambda c=config: compute_state(c, tickets, as_of=as_of)) for _ in range(5)
+        )
+        print(f"rules, {label}: {best * 1000:7.1f} ms for {len(tickets)} tickets")
+
+
+def _timed(work: Any) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
     with tempfile.TemporaryDirectory() as tmp:
@@ -95,26 +124,27 @@ def main() -> None:
         client = loaded.config.clients[0]
         store = Store(f"sqlite:///{root / 'state.db'}")
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
-        now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731 - a clock for the composition root
+        app = Syncbot(loaded, settings, store, lambda: dt.datetime.now(dt.UTC))
         started = time.perf_counter()
-        [report] = service.sync_client(loaded, client, settings, store, now=now)
+        [report] = app.sync(client.id).reports
         synced = time.perf_counter() - started
         started = time.perf_counter()
-        [report2] = service.sync_client(loaded, client, settings, store, now=now)
+        [report2] = app.sync(client.id).reports
         resynced = time.perf_counter() - started
         started = time.perf_counter()
-        state = service.client_state(loaded, client, store, as_of=dt.date(2026, 3, 10), now=now())
-        status_document(state, "internal", service.opaque_for(store, client.id))
+        view = app.view(client.id, "internal", as_of=dt.date(2026, 3, 10))
+        status_document(view, "internal")
         computed = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"tickets: {report.fetched} in {report.pages} pages (skipped {report.skipped})")
         print(f"first sync:   {synced:6.2f} s  ({report.fetched / synced:,.0f} tickets/s)")
         print(f"re-sync same: {resynced:6.2f} s  (idempotent: {report2.stored} stored)")
         print(
-            f"status:       {computed:6.2f} s  ({len(state.milestones)} milestones, "
-            f"{len(state.dependencies)} dependencies)"
+            f"status:       {computed:6.2f} s  ({len(view.milestones)} milestones, "
+            f"{len(view.dependencies)} dependencies)"
         )
         print(f"peak RSS:     {peak_mb:6.0f} MB")
+        rules_figures(app, client, dt.date(2026, 3, 10))
         store.close()
 
 

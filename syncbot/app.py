@@ -676,7 +676,7 @@ def _storable(tickets: Sequence[Ticket]) -> tuple[list[Ticket], list[tuple[str, 
 
 
 def _matching(client: Client, tickets: Sequence[Ticket]) -> Matching:
-    members = {m.id: membership.members(m, tickets) for m in client.milestones}
+    members = membership.membership(client.milestones, tickets)
     selected = {t.key for group in members.values() for t in group}
     unmatched = sum(
         1 for t in tickets if t.progress is not Progress.EXCLUDED and t.key not in selected

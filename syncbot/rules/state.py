@@ -39,7 +39,7 @@ def compute_state(
     `notes` are the client-facing notes by milestone id.
     """
     tz = client.tz
-    members = {m.id: membership.members(m, tickets) for m in client.milestones}
+    members = membership.membership(client.milestones, tickets)
     names = {m.id: m.name for m in client.milestones}
     deps = dependencies(
         tickets,

@@ -296,3 +296,20 @@ def test_floors_never_make_a_forecast_earlier(pair: tuple[Scenario, Scenario]) -
                 Status.ON_TRACK,
                 Status.NOT_STARTED,
             )
+
+
+@FAST
+@given(scenarios())
+def test_the_membership_index_selects_exactly_what_each_match_selects(
+    scenario: Scenario,
+) -> None:
+    from syncbot.rules.membership import matches, membership
+
+    config, tickets, _ = scenario
+    expected = {}
+    for m in config.milestones:
+        key, value = m.match.selector()
+        expected[m.id] = [
+            t for t in tickets if t.progress is not Progress.EXCLUDED and matches(t, key, value)
+        ]
+    assert membership(config.milestones, tickets) == expected
