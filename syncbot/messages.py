@@ -478,6 +478,10 @@ def delivery_chart(line: str) -> str:
     return f"{line}; with the trend chart"
 
 
+def delivery_chart_only(where: str, channel: str, period: str) -> str:
+    return f"{where}: shared the trend chart in {channel} for period {period}"
+
+
 CHART_SETTLING = (
     "the trend chart may have been shared by a run that died; waiting for Slack to show it "
     "before sharing it again"
