@@ -39,11 +39,11 @@ LEFT = 0.12  # the plot's left edge (figure fraction): room for the y tick label
 PLOT_WIDTH = 0.76  # and what is right of it holds the line-end labels
 TOP_IN = 0.85  # title and subtitle
 PLOT_HEIGHT_IN = 3.6
-AXIS_IN = 0.62  # x tick labels and axis label under the plot
+AXIS_IN = 0.625  # x tick labels and axis label under the plot
 LEGEND_IN = 0.55  # two rows of legend
-KEY_ROW_IN = 0.24  # one row of the milestone key under the legend
-BOTTOM_IN = 0.12
-NAME_CHARS = 42  # longest milestone name in the key (cut with an ellipsis)
+KEY_ROW_IN = 0.25  # one row of the milestone key under the legend
+BOTTOM_IN = 0.125
+NAME_CHARS = 40  # longest milestone name in the key (cut with an ellipsis)
 LABEL_GAP_PX = 15  # least vertical distance between two line-end labels
 
 # Status -> (label, colour, marker, marker size). Colour and shape both carry the status.

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Date, String, delete, distinct, select
+from sqlalchemy import Date, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from syncbot.store.db import Base, Database, UTCDateTime
@@ -88,7 +88,7 @@ class HistoryStore:
 
     def report_days(self, client_id: str, *, until: dt.date | None = None) -> list[dt.date]:
         """The as-of days with a recorded state (the client's reports), oldest first."""
-        query = select(distinct(SnapshotRow.as_of)).where(SnapshotRow.client_id == client_id)
+        query = select(SnapshotRow.as_of).distinct().where(SnapshotRow.client_id == client_id)
         if until is not None:
             query = query.where(SnapshotRow.as_of <= until)
         with self.db.session() as session:
