@@ -13,7 +13,7 @@ of a drawn chart, for the leak tests.
 matplotlib is imported when a chart is drawn, never at import time, so commands without a
 chart do not pay for it. Figures are built with the object API (no pyplot state), one at a
 time (a lock): the daemon may draw from several threads. Sized to stay legible at Slack's
-preview size (about 480 px wide): 8 x 5 inches at 120 dpi, 11-13 pt type.
+preview size (about 480 px wide): 8 inches (960 px) wide at 120 dpi, 10-14 pt type.
 """
 
 from __future__ import annotations
