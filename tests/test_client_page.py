@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
+from pydantic import SecretStr
 from scenario import leaky_scenario
 from support.cli import ok, run
 
@@ -66,7 +67,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
         for day in ("2026-03-03", "2026-03-10"):
             ok(["sync", "--config", str(config), "--as-of", day])
     clock = [NOW]
-    settings = Settings(_env_file=None, database_url=db, slack_signing_secret="s")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=db, slack_signing_secret=SecretStr("s"))  # type: ignore[call-arg]
     store = Store(db)
     app = Syncbot(load_config(config), settings, store, lambda: clock[0])
     server = HttpServer(Runtime(app, settings).router, "127.0.0.1", 0)

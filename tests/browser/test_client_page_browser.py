@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from support.cli import ok
 
 from syncbot.app import Syncbot
@@ -82,7 +83,7 @@ def page_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     for day in ("2026-02-24", "2026-03-03", "2026-03-10"):
         ok(["sync", "--config", str(DEMO), "--as-of", day])
     path = ok(["share", "--config", str(DEMO), "--client", "acme"]).strip()
-    settings = Settings(_env_file=None, database_url=db, slack_signing_secret="s")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=db, slack_signing_secret=SecretStr("s"))  # type: ignore[call-arg]
     store = Store(db)
     app = Syncbot(load_config(DEMO), settings, store, lambda: NOW)
     server = HttpServer(Runtime(app, settings).router, "127.0.0.1", 0)
