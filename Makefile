@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench readme-chart clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(BIN)/.installed-test
 
 bench: $(BIN)/.installed-test
 	$(BIN)/python bench/bench_pipeline.py
+
+# The trend chart README.md shows: the demo replayed week by week (config/demo/replay.py).
+readme-chart: $(BIN)/.installed
+	$(BIN)/python config/demo/replay.py docs/demo-trend.png acme client
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .syncbot

@@ -43,16 +43,25 @@ from syncbot.errors import (
     SyncbotError,
 )
 from syncbot.metrics import Metrics, error_kind
-from syncbot.render import replies
+from syncbot.render import chart, replies
 from syncbot.render.blocks import digest_messages, document_messages, line_message
 from syncbot.render.digest import client_digest, freshness_line, internal_digest
 from syncbot.render.doc import DigestDoc, Document, Line
+from syncbot.render.trend import Trend, trend
 from syncbot.render.views import Audience, ClientView, OpaqueId, audience_view, opaque_ids
 from syncbot.rules import freshness, membership
 from syncbot.rules.state import compute_state
 from syncbot.schedule import NeverFires, grace, period_for
 from syncbot.settings import Settings
-from syncbot.store import MilestoneSnapshot, OutboxEntry, OutboxKey, SignOff, Store, new_entry
+from syncbot.store import (
+    MilestoneSnapshot,
+    OutboxEntry,
+    OutboxKey,
+    ShareLink,
+    SignOff,
+    Store,
+    new_entry,
+)
 from syncbot.store.outbox import PostedDigest, Reported
 from syncbot.store.tickets import unstorable
 
@@ -149,6 +158,7 @@ class Syncbot:
         self._tickets: dict[str, list[Ticket]] = {}
         self._lock = threading.Lock()
         self._opaque: dict[str, OpaqueId] = {}
+        self._charts: dict[tuple[str, str], tuple[Trend, bytes]] = {}
         self.connections = connections_from_settings(settings)
 
     # -- configuration ----------------------------------------------------------------------
@@ -178,22 +188,25 @@ class Syncbot:
         progress: Callable[[str], ProgressCallback | None] | None = None,
     ) -> ClientSync:
         """Sync every source of one client (a failing source is recorded and the others go
-        on), then record the day's state in the history."""
+        on), then record the day's state in the history: the report of that as-of day for
+        the trend (SPEC §9; the last sync of a day wins). A client none of whose sources has
+        ever synced has no state to record."""
         client = self.client(client_id)
         reports = tuple(self._sync_source(client, s, full, progress) for s in client.sources)
         with self._lock:
             self._tickets.pop(client.id, None)
         tickets = self.tickets(client)
         state = self.state(client.id, as_of=as_of)
-        self.store.history.save(
-            client.id,
-            state.as_of,
-            [
-                MilestoneSnapshot(m.id, state.as_of, m.forecast, m.actual, m.status.value)
-                for m in state.milestones
-            ],
-            self.clock(),
-        )
+        if any(source.last_success for source in state.sources):
+            self.store.history.save(
+                client.id,
+                state.as_of,
+                [
+                    MilestoneSnapshot(m.id, state.as_of, m.forecast, m.actual, m.status.value)
+                    for m in state.milestones
+                ],
+                self.clock(),
+            )
         return ClientSync(reports, _matching(client, tickets))
 
     def _sync_source(
@@ -455,6 +468,130 @@ class Syncbot:
         self.store.notes.set(client.id, milestone_id, cleaned, by, self.clock())
         return True
 
+    # -- the trend chart and the client page (SPEC §9) ---------------------------------------
+
+    def trend(
+        self, client_id: str, audience: Audience = "internal", *, as_of: dt.date | None = None
+    ) -> Trend:
+        """The milestone trend over the recorded reports (up to `as_of`, when given), named
+        from `audience`'s view."""
+        client = self.client(client_id)
+        view = self.view(client.id, audience, as_of=as_of)
+        recorded = {
+            day: {s.milestone_id: (s.actual or s.forecast, s.status) for s in snapshots}
+            for day, snapshots in self.store.history.load(client.id, until=as_of).items()
+        }
+        return trend(view, recorded, audience)
+
+    def chart(
+        self, client_id: str, audience: Audience = "internal", *, as_of: dt.date | None = None
+    ) -> tuple[Trend, bytes]:
+        """The trend and its PNG, drawn again only when the trend changed (page views and
+        the digests of one period ask for the same picture)."""
+        value = self.trend(client_id, audience, as_of=as_of)
+        with self._lock:
+            held = self._charts.get((client_id, audience))
+        if held is not None and held[0] == value:
+            return value, held[1]
+        data = chart.png(value)
+        with self._lock:
+            self._charts[(client_id, audience)] = (value, data)
+        return value, data
+
+    def _chart_part(self, client: Client, key: OutboxKey, as_of: dt.date) -> dict[str, Any] | None:
+        """The trend chart as the last part of a client digest, once there are two reports."""
+        value, data = self.chart(client.id, "client", as_of=as_of)
+        if not value.charted:
+            return None
+        tag = hashlib.sha256(key.text.encode()).hexdigest()[:10]
+        return chart.file_part(
+            value,
+            data,
+            filename=f"milestone-trend-{as_of.isoformat()}-{tag}.png",
+            title=messages.chart_file_title(client.name, as_of),
+        )
+
+    def share(self, client_id: str, expires_in: dt.timedelta) -> tuple[str, ShareLink]:
+        """A new link to the client's page: (its URL, shown once, and the stored link)."""
+        client = self.client(client_id)
+        token, link = self.store.links.create(client.id, self.clock(), expires_in)
+        return self.share_url(token), link
+
+    def share_url(self, token: str) -> str:
+        base = (self.settings.public_url or "").rstrip("/")
+        return f"{base}/c/{token}"
+
+    def shares(self, client_id: str) -> list[ShareLink]:
+        return self.store.links.list(self.client(client_id).id)
+
+    def unshare(self, client_id: str, token: str) -> ShareLink | None:
+        """Revoke one link, given as its token, its URL or the id `shares` lists."""
+        given = token.strip().rstrip("/")
+        if "/c/" in given:
+            given = given.rsplit("/c/", 1)[1].split("/")[0]
+        return self.store.links.revoke(self.client(client_id).id, given, self.clock())
+
+    def unshare_all(self, client_id: str) -> int:
+        return self.store.links.revoke_all(self.client(client_id).id, self.clock())
+
+    def shared(self, token: str) -> tuple[Client, ShareLink] | None:
+        """The client whose page `token` opens (recording the use), or None: unknown,
+        expired and revoked tokens, and a client no longer configured, are alike."""
+        if not token or len(token) > 200:
+            return None
+        link = self.store.links.use(token, self.clock())
+        if link is None:
+            return None
+        client = next((c for c in self.clients if c.id == link.client_id), None)
+        return (client, link) if client is not None else None
+
+    def page(self, token: str, *, chart_url: str = "trend.png") -> str | None:
+        """The client page `token` opens, as HTML; None for any token that opens none."""
+        from syncbot.render.page import PageChart, client_page, no_data_page
+
+        found = self.shared(token)
+        if found is None:
+            return None
+        client, link = found
+        try:
+            self.require_data(client.id)
+        except NoData:
+            return no_data_page(client.name)
+        doc, state = self.digest(client.id, "client")
+        view = audience_view(state, "client", self.opaque(client.id))
+        value = self.trend(client.id, "client")
+        width, height = chart.pixel_size(value)
+        shown = PageChart(
+            url=chart_url if value.charted else None,
+            alt=chart.alt_text(value),
+            width=width,
+            height=height,
+            note=None
+            if value.charted
+            else messages.TREND_ONE_REPORT
+            if value.reports
+            else messages.TREND_NO_REPORTS,
+        )
+        return client_page(
+            view,
+            doc,
+            freshness=freshness_line(view.sources, self.clock()),
+            chart=shown,
+            expires=link.expires_at,
+        )
+
+    def page_chart(self, token: str) -> bytes | None:
+        """The trend chart of the page `token` opens (client audience); None as for `page`."""
+        found = self.shared(token)
+        if found is None:
+            return None
+        client, _ = found
+        try:
+            self.require_data(client.id)
+        except NoData:
+            return None
+        return self.chart(client.id, "client")[1]
+
     def sign_off(self, client_id: str, phase: str, user_id: str) -> tuple[SignOff, bool]:
         """Record a phase sign-off; (the standing sign-off, whether this call made it)."""
         before = {s.phase for s in self.store.signoffs.load(client_id)}
@@ -508,12 +645,17 @@ class Syncbot:
         if entry is None:
             self.require_data(client.id)
             doc, state = self.digest(client.id, audience, as_of=as_of, before=period)
+            rendered = [m.as_json() for m in digest_messages(doc)]
+            if audience == "client":  # SPEC §9: the trend chart goes with the client digest
+                part = self._chart_part(client, key, doc.as_of)
+                if part is not None:
+                    rendered.append(part)
             entry = self.store.outbox.add(
                 new_entry(
                     key,
                     channel_for(client, audience),
                     doc.as_of,
-                    (m.as_json() for m in digest_messages(doc)),
+                    rendered,
                     reported_snapshot(state),
                 ),
                 self.clock(),

@@ -129,8 +129,63 @@ def build_parser() -> argparse.ArgumentParser:
     what = note.add_mutually_exclusive_group(required=True)
     what.add_argument("--text", help="the note, written for the client")
     what.add_argument("--clear", action="store_true", help="remove the note")
-    sub.add_parser("run", parents=[common], help="the daemon (scheduler + HTTP endpoint)")
+    trend = sub.add_parser(
+        "trend",
+        parents=[common, view],
+        help="milestone trend analysis over the stored history (SPEC §9)",
+    )
+    trend.add_argument("--format", choices=["json", "png"], default="json")
+    trend.add_argument(
+        "--out", type=Path, metavar="FILE", help="write there (png needs it; '-': stdout)"
+    )
+    trend.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="YYYY-MM-DD",
+        help="only the reports up to that day (default: all)",
+    )
+    share = sub.add_parser(
+        "share", parents=[common], help="create, list or revoke client page links (SPEC §9)"
+    )
+    share.add_argument("--client", required=True, help="client id from the config")
+    action = share.add_mutually_exclusive_group()
+    action.add_argument(
+        "--expires-in",
+        type=_duration,
+        default=None,
+        metavar="N[s|m|h|d]",
+        help="lifetime of a new link (default 30d)",
+    )
+    action.add_argument("--list", action="store_true", help="the client's links")
+    action.add_argument("--revoke", metavar="TOKEN", help="revoke a link (token, URL or id)")
+    action.add_argument("--all", action="store_true", help="revoke every link of the client")
+    sub.add_parser(
+        "run", parents=[common], help="the daemon (scheduler + HTTP endpoint, client pages)"
+    )
     return parser
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DEFAULT_LINK_LIFETIME = dt.timedelta(days=30)
+LONGEST_LINK_LIFETIME = dt.timedelta(days=3660)
+
+
+def _duration(value: str) -> dt.timedelta:
+    """`30d`, `12h`, `90m`, `3600s`: a positive number with a unit."""
+    text = value.strip().lower()
+    number, unit = text[:-1], text[-1:]
+    try:
+        amount = float(number)
+    except ValueError:
+        amount = float("nan")
+    if unit not in _UNITS or not amount > 0:
+        raise argparse.ArgumentTypeError(
+            f"not a duration: {value!r} (a positive number with a unit s, m, h or d, e.g. 30d)"
+        )
+    delta = dt.timedelta(seconds=amount * _UNITS[unit])
+    if delta > LONGEST_LINK_LIFETIME:
+        raise argparse.ArgumentTypeError(f"{value} is longer than 10 years")
+    return delta
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -363,6 +418,77 @@ def _print_digest(doc: DigestDoc, fmt: str) -> None:
         print(text.digest_text(doc))
 
 
+def cmd_trend(args: argparse.Namespace) -> int:
+    from syncbot.errors import SyncbotError
+    from syncbot.render.trend import trend_document
+
+    if args.format == "png" and args.out is None:
+        raise SyncbotError("--format png writes a file: add --out FILE (or --out - for stdout)")
+    app = _app(args)
+    client = app.client(args.client)
+    app.require_data(client.id)
+    audience = _audience(args)
+    if args.format == "json":
+        value = app.trend(client.id, audience, as_of=args.as_of)
+        data = (json.dumps(trend_document(value), indent=2, ensure_ascii=False) + "\n").encode()
+    else:
+        _, data = app.chart(client.id, audience, as_of=args.as_of)
+    if args.out is None:
+        sys.stdout.write(data.decode())
+    elif str(args.out) == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        try:
+            args.out.write_bytes(data)
+        except OSError as exc:
+            raise SyncbotError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        print(
+            f"{args.out}: {args.format} trend of {client.id} ({len(data)} bytes)", file=sys.stderr
+        )
+    return 0
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    from syncbot import messages
+    from syncbot.errors import SyncbotError
+
+    app = _app(args)
+    client = app.client(args.client)
+    if args.list:
+        now = _now()
+        for link in app.shares(client.id):
+            if link.revoked_at is not None:
+                state = f"revoked {link.revoked_at.astimezone(dt.UTC):%Y-%m-%d %H:%M UTC}"
+            elif not link.active(now):
+                state = "expired"
+            else:
+                state = "active"
+            used = (
+                f"{link.last_used_at.astimezone(dt.UTC):%Y-%m-%d %H:%M UTC}"
+                if link.last_used_at
+                else "never"
+            )
+            print(f"{messages.share_row(link.id, link.created_at, link.expires_at, used)}  {state}")
+        return 0
+    if args.revoke is not None:
+        revoked = app.unshare(client.id, args.revoke)
+        if revoked is None:
+            raise SyncbotError(messages.share_not_found(client.id))
+        print(messages.share_revoked(1, client.id))
+        return 0
+    if args.all:
+        print(messages.share_revoked(app.unshare_all(client.id), client.id))
+        return 0
+    url, link = app.share(client.id, args.expires_in or DEFAULT_LINK_LIFETIME)
+    print(url)
+    print(messages.share_created(client.id, link.expires_at), file=sys.stderr)
+    if not app.settings.public_url:
+        print(messages.SHARE_NO_PUBLIC_URL, file=sys.stderr)
+    return 0
+
+
 def find_demo_config() -> Path:
     from syncbot.errors import SyncbotError
 
@@ -475,5 +601,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "status": cmd_status,
     "digest": cmd_digest,
     "note": cmd_note,
+    "trend": cmd_trend,
+    "share": cmd_share,
     "run": cmd_run,
 }

@@ -442,3 +442,112 @@ def stale_recovered(
         f":white_check_mark: {label} data for {client} is fresh again (source `{source}` "
         f"refreshed {_utc(refreshed)}{was})."
     )
+
+
+# -- the milestone trend chart (syncbot.render.chart) and client page (syncbot.render.page) --
+
+TREND_X_LABEL = "Report date"
+TREND_Y_LABEL = "Milestone date"
+TREND_SUBTITLE = "Forecast at each report (actual once done). Flat: on plan. Rising: slipping."
+TREND_PLANNED = "Planned date"
+TREND_DIAGONAL = "Report date = milestone date"
+TREND_NO_REPORTS = "No reports yet: the chart fills in as syncbot syncs."
+TREND_ONE_REPORT = "One report so far: the trend shows from the second one."
+CHART_FALLBACK = "Milestone trend chart"
+
+
+def trend_title(client: str) -> str:
+    return f"Milestone trend — {client}"
+
+
+def trend_alt(client: str, reports: int, milestones: int, first: str, last: str) -> str:
+    """The chart's alternative text (Slack's alt_txt, the page's img alt)."""
+    return (
+        f"Milestone trend chart for {client}: {plural(milestones, 'milestone')} over "
+        f"{plural(reports, 'report')} from {first} to {last}; report date across, each "
+        "milestone's expected date up, one line per milestone, planned dates marked."
+    )
+
+
+def chart_file_title(client: str, as_of: dt.date) -> str:
+    return f"Milestone trend — {client}, {as_of.isoformat()}"
+
+
+def delivery_chart(line: str) -> str:
+    """A delivery line whose entry also carried the trend chart."""
+    return f"{line}; with the trend chart"
+
+
+def delivery_chart_only(where: str, channel: str, period: str) -> str:
+    return f"{where}: shared the trend chart in {channel} for period {period}"
+
+
+CHART_SETTLING = (
+    "the trend chart may have been shared by a run that died; waiting for Slack to show it "
+    "before sharing it again"
+)
+
+PAGE_NOW = "Where the project stands"
+PAGE_CURRENT_PHASE = "Current phase"
+PAGE_FORECAST_WORD = "forecast"
+PAGE_OVERDUE = " (overdue)"
+PAGE_NO_DATA = "There is no project data here yet. Please check again later."
+NOT_FOUND_TITLE = "Link not valid"
+PAGE_NEXT = "Next milestone"
+PAGE_NONE = "—"
+PAGE_TREND = "Milestone trend"
+PAGE_TABLE_CAPTION = "Every milestone: planned, forecast and actual dates, status"
+PAGE_COLUMNS = ("Milestone", "Planned", "Forecast", "Actual", "Status")
+PAGE_ACCEPTANCE = "Accepted when"
+PAGE_NOTE = "Note"
+PAGE_NEEDED_BY = "needed by"
+PAGE_OWNER = "owner"
+PAGE_FOOTER = "This page is private to you. Please don't forward its link."
+NOT_FOUND_PAGE = (
+    "This link is not valid. It may have expired or been revoked: ask your delivery team for "
+    "a new one."
+)
+
+
+def page_title(client: str) -> str:
+    return f"{client} — project status"
+
+
+def page_as_of(as_of: dt.date) -> str:
+    return f"As of {as_of.isoformat()}"
+
+
+def page_missed(planned: dt.date) -> str:
+    return f"missed its planned date {planned.isoformat()}"
+
+
+def page_expires(expires: dt.datetime) -> str:
+    return f"This link expires {_utc(expires)}."
+
+
+# -- `syncbot share` ------------------------------------------------------------------------
+
+
+def share_created(client: str, expires: dt.datetime) -> str:
+    return (
+        f"link to {client}'s page, expires {_utc(expires)}; shown once (syncbot keeps only "
+        "its hash): revoke it with `syncbot share --client ID --revoke TOKEN`"
+    )
+
+
+SHARE_NO_PUBLIC_URL = (
+    "note: SYNCBOT_PUBLIC_URL is not set: put the address where `syncbot run` is reached "
+    "(e.g. https://syncbot.example.com) in front of the path above, or set it"
+)
+
+
+def share_row(link_id: str, created: dt.datetime, expires: dt.datetime, last_used: str) -> str:
+    return f"{link_id}  created {_utc(created)}  expires {_utc(expires)}  last used {last_used}"
+
+
+def share_revoked(count: int, client: str) -> str:
+    return f"revoked {plural(count, 'link')} of {client}"
+
+
+def share_not_found(client: str) -> str:
+    return f"no such link for client {client} (give the token, its URL, or the id `--list` shows)"

@@ -1,11 +1,12 @@
 """The composition of `syncbot run`: application object, daemon, Slack app, HTTP routes, and
 the SIGTERM handling that stops them in order.
 
-`Runtime` is built from the settings: `router` to serve over HTTP, Socket Mode when
-SYNCBOT_SLACK_APP_TOKEN is set (at least one of the two must be possible), and, with a daemon,
-its scheduler plus GET /healthz and GET /metrics. `serve` runs it until SIGTERM: the HTTP
-server stops first, then the scheduler (waiting up to SYNCBOT_SHUTDOWN_SECONDS for running
-jobs, safe to abandon: see `syncbot.daemon`); the exit code is 0.
+`Runtime` is built from the settings: `router` to serve over HTTP (the client pages at
+GET /c/<token> always), Socket Mode when SYNCBOT_SLACK_APP_TOKEN is set (at least one of the
+two must be possible), and, with a daemon, its scheduler plus GET /healthz and GET /metrics.
+`serve` runs it until SIGTERM: the HTTP server stops first, then the scheduler (waiting up to
+SYNCBOT_SHUTDOWN_SECONDS for running jobs, safe to abandon: see `syncbot.daemon`); the exit
+code is 0.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from syncbot.app import Syncbot
 from syncbot.daemon import Daemon
 from syncbot.errors import SettingsError, SyncbotError
 from syncbot.metrics import Metrics
+from syncbot.pages import CHART_NAME, PAGES_PREFIX, ClientPages
 from syncbot.settings import Settings
 from syncbot.slack.bolt import EVENTS_PATH, INLINE_SECONDS, SlackApp
 from syncbot.slack.commands import Commands
@@ -111,6 +113,8 @@ class Runtime:
         if secret:
             self.router.mount(EVENTS_PATH, self.slack.events_app(self._first_seen))
             self.routes.append(f"POST {EVENTS_PATH}")
+        self.router.mount_prefix(PAGES_PREFIX, ClientPages(app))
+        self.routes += [f"GET {PAGES_PREFIX}<token>", f"GET {PAGES_PREFIX}<token>/{CHART_NAME}"]
         self.daemon = daemon
         if daemon is not None:
             self.router.mount(HEALTH_PATH, HealthApp(self.health))

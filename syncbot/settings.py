@@ -50,6 +50,7 @@ class Settings(BaseSettings):
 
     host: str = "0.0.0.0"
     port: int = 8080
+    public_url: str | None = None  # base URL of client page links (`syncbot share`, SPEC §9)
     log_format: Literal["text", "json"] = "text"
     full_reconcile_hours: float = 24.0
 

@@ -157,20 +157,34 @@ def respond(start_response: StartResponse, status: int, doc: Any) -> list[bytes]
 
 
 class Router:
-    """A WSGI app that dispatches on the exact path; 404 (JSON) for anything else."""
+    """A WSGI app that dispatches on the exact path, then on path prefixes (`mount_prefix`,
+    longest first: e.g. "/c/" for client pages); 404 (JSON) for anything else."""
 
     def __init__(self) -> None:
         self._routes: dict[str, WSGIApplication] = {}
+        self._prefixes: dict[str, WSGIApplication] = {}
 
     def mount(self, path: str, app: WSGIApplication) -> None:
         self._routes[path] = app
 
+    def mount_prefix(self, prefix: str, app: WSGIApplication) -> None:
+        """Every path starting with `prefix` (which ends with "/") goes to `app`."""
+        if not prefix.endswith("/"):
+            raise ValueError(f"a mount prefix ends with '/': {prefix!r}")
+        self._prefixes[prefix] = app
+
     @property
     def paths(self) -> list[str]:
-        return sorted(self._routes)
+        return sorted([*self._routes, *(f"{p}*" for p in self._prefixes)])
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        app = self._routes.get(environ.get("PATH_INFO") or "/")
+        path = environ.get("PATH_INFO") or "/"
+        app = self._routes.get(path)
+        if app is None:
+            app = next(
+                (a for p, a in sorted(self._prefixes.items(), reverse=True) if path.startswith(p)),
+                None,
+            )
         if app is not None:
             return app(environ, start_response)
         return respond(start_response, 404, {"error": "not found"})

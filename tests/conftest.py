@@ -22,6 +22,8 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith(("SYNCBOT_", "SLACK_")) and name not in (
             "SYNCBOT_TEST_POSTGRES_URL",
             "SYNCBOT_TEST_REQUIRE_SHARED",
+            "SYNCBOT_TEST_REQUIRE_BROWSER",
+            "SYNCBOT_TEST_CHROMIUM",
         ):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

@@ -31,7 +31,11 @@ canceled) leave it. The JSON shapes come from tests/servers/wire.py, shared with
 Jira and Linear servers. Output is deterministic: ids, tokens and milliseconds derive from
 hashes of fixed strings.
 
-Run from the repository: python config/demo/generate.py [OUT_DIR]
+Run from the repository: python config/demo/generate.py [OUT_DIR] [--as-of YYYY-MM-DD]
+
+`--as-of` writes the trackers as they stood at the end of that day instead (tickets created
+later left out, later moves and due date changes undone): `config/demo/replay.py` syncs a
+week of these at a time to give the demo a trend history (`make readme-chart`).
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ import json
 import re
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -439,8 +443,8 @@ def jira_user(who: str) -> JSON:
     return JIRA.user(f"712020:{_uuid('jira-user:' + who)}", name, email, avatar, "America/Chicago")
 
 
-def acme_pages() -> list[JSON]:
-    tickets = {row.n: AcmeTicket(row) for row in ACME}
+def acme_pages(rows: list[JiraRow] | None = None) -> list[JSON]:
+    tickets = {row.n: AcmeTicket(row) for row in (ACME if rows is None else rows)}
     links: dict[int, list[JSON]] = {n: [] for n in tickets}
     link_ids = (str(n) for n in range(10230, 10300))
     for source in tickets.values():  # source <outward> target
@@ -694,8 +698,9 @@ GLOBEX_TEXT = {  # descriptions, in markdown (as Linear stores them)
 # fmt: on
 
 
-def globex_pages() -> list[JSON]:
-    nodes = [globex_issue(row) for row in GLOBEX]
+def globex_pages(rows: list[LinearRow] | None = None) -> list[JSON]:
+    table = GLOBEX if rows is None else rows
+    nodes = [globex_issue(row, table) for row in table]
     pages = [nodes[i : i + LINEAR_PAGE_SIZE] for i in range(0, len(nodes), LINEAR_PAGE_SIZE)]
     return [
         wire.linear_issues_page(page, has_next_page=number < len(pages), end_cursor=page[-1]["id"])
@@ -707,7 +712,7 @@ def glx_ref(n: int) -> JSON:
     return {"id": _uuid(f"linear-issue:GLX-{n}"), "identifier": f"GLX-{n}"}
 
 
-def globex_issue(row: LinearRow) -> JSON:
+def globex_issue(row: LinearRow, table: list[LinearRow]) -> JSON:
     key = f"GLX-{row.n}"
 
     def time(when: str, what: str) -> str:
@@ -758,12 +763,12 @@ def globex_issue(row: LinearRow) -> JSON:
         + [wire.linear_relation("related", glx_ref(n)) for n in row.related],
         inverse_relations=[
             wire.linear_relation("blocks", glx_ref(other.n), inverse=True)
-            for other in GLOBEX
+            for other in table
             if row.n in other.blocks
         ]
         + [
             wire.linear_relation("related", glx_ref(other.n), inverse=True)
-            for other in GLOBEX
+            for other in table
             if row.n in other.related
         ],
         history=[
@@ -786,10 +791,74 @@ def write_pages(folder: Path, pages: list[JSON]) -> None:
         (folder / f"page-{number}.json").write_text(text, encoding="utf-8")
 
 
+def acme_as_of(day: str) -> list[JiraRow]:
+    """ACME as it stood at the end of `day` (MM-DD)."""
+    end = f"{day} 23:59"
+
+    def by(when: str | None) -> str | None:
+        return when if when and when <= end else None
+
+    kept = [row for row in ACME if row.created <= end]
+    known = {row.n for row in kept}
+    out = []
+    for row in kept:
+        moved = row.moved if row.moved and row.moved[0] <= end else None
+        labelled = row.labelled if row.labelled and row.labelled[0] <= end else None
+        out.append(
+            replace(
+                row,
+                start=by(row.start),
+                review=by(row.review),
+                wait=by(row.wait),
+                done=by(row.done),
+                due=row.moved[2] if row.moved and not moved else row.due,
+                moved=moved,
+                labels=row.labels if labelled or not row.labelled else "",
+                labelled=labelled,
+                updated=by(row.updated),
+                blocks=tuple(n for n in row.blocks if n in known),
+                duplicates=row.duplicates if row.duplicates in known else None,
+            )
+        )
+    return out
+
+
+def globex_as_of(day: str) -> list[LinearRow]:
+    """GLOBEX as it stood at the end of `day` (MM-DD)."""
+    end = f"{day} 23:59"
+
+    def by(when: str | None) -> str | None:
+        return when if when and when <= end else None
+
+    kept = [row for row in GLOBEX if row.created <= end]
+    known = {row.n for row in kept}
+    return [
+        replace(
+            row,
+            start=by(row.start),
+            review=by(row.review),
+            wait=by(row.wait),
+            done=by(row.done),
+            canceled=by(row.canceled),
+            notes=tuple(when for when in row.notes if when <= end),
+            updated=by(row.updated),
+            blocks=tuple(n for n in row.blocks if n in known),
+            related=tuple(n for n in row.related if n in known),
+        )
+        for row in kept
+    ]
+
+
 def main(argv: list[str]) -> None:
-    out = Path(argv[0]) if argv else HERE
-    write_pages(out / "acme-jira", acme_pages())
-    write_pages(out / "globex-linear", globex_pages())
+    args = list(argv)
+    day = None
+    if "--as-of" in args:
+        at = args.index("--as-of")
+        day = dt.date.fromisoformat(args[at + 1]).strftime("%m-%d")
+        del args[at : at + 2]
+    out = Path(args[0]) if args else HERE
+    write_pages(out / "acme-jira", acme_pages(acme_as_of(day) if day else None))
+    write_pages(out / "globex-linear", globex_pages(globex_as_of(day) if day else None))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,16 @@ posts them. The protocol (states are documented in `syncbot.store.outbox`):
 5. A post that fails is kept: 5xx is retried a few times in-run (after the history check),
    429 waits for Retry-After, and whatever still fails stays in the outbox for the next run,
    which sends older periods first. Nothing is dropped.
+6. A file part (the trend chart of a client digest, SPEC §9; always the last part) follows
+   the same steps: the row is marked `sending`, the file is shared with files_upload_v2, and
+   its file id recorded as the part. Slack message metadata cannot ride on a file, so its
+   name identifies it instead: `milestone-trend-<as-of>-<hash of the key>.png`, unique per
+   entry; step 4 looks for a message carrying a file of that name. A run that died after the
+   upload but before files.completeUploadExternal left an unshared file nobody sees, and the
+   next run uploads again. One that died during or after the share: Slack shares files
+   asynchronously, so a share may show in the history only a moment later; the next run
+   does not share again within CHART_SETTLE of the uncertain attempt unless it finds the
+   file (it reports the digest pending), and after that, finds it or shares it once.
 
 Corrections (`correct`) `chat.update` the posted messages in place, so a fixed digest never
 appears twice.
@@ -42,13 +52,21 @@ from typing import Any, Literal
 
 from syncbot import messages
 from syncbot.slack.errors import SlackError, SlackRateLimited, SlackRefused, SlackUnavailable
-from syncbot.slack.posting import DIGEST_EVENT, Poster, Sleep
+from syncbot.slack.posting import (
+    DIGEST_EVENT,
+    NOT_SHARED_ON_FAILURE,
+    REFUSED_MEANS_NOT_POSTED,
+    Poster,
+    Sleep,
+    is_file,
+)
 from syncbot.store import OutboxEntry, OutboxKey, Store
 
 logger = logging.getLogger(__name__)
 Outcome = Literal["posted", "already_posted", "busy", "pending", "refused", "corrected", "none"]
 LEASE = dt.timedelta(minutes=5)
 HISTORY_MARGIN = dt.timedelta(minutes=10)  # clock skew between us and Slack, generously
+CHART_SETTLE = dt.timedelta(seconds=30)  # how long a file share may take to show in history
 # One id per process start: what claims are held under (never reused by a later process,
 # whatever its pid or hostname: containers restart as pid 1 with the same hostname).
 PROCESS = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
@@ -67,6 +85,7 @@ class Delivery:
     count: int = 0  # messages posted or updated in this run
     error: str | None = None
     busy_until: dt.datetime | None = None
+    charts: int = 0  # files (the trend chart) shared in this run, counted in `count`
 
     @property
     def ok(self) -> bool:
@@ -77,13 +96,22 @@ class Delivery:
         return replace(self, period=self.period.astimezone(tz))
 
     def line(self) -> str:
+        text = self._line()
+        return messages.delivery_chart(text) if self.charts and self.count > self.charts else text
+
+    def _line(self) -> str:
         where = f"{self.client_id}/{self.audience}"
+        if self.outcome == "posted" and self.charts and self.count == self.charts:
+            return messages.delivery_chart_only(
+                where, self.channel, messages.period_label(self.period)
+            )
         period = messages.period_label(self.period)
         ts = ", ".join(self.parts) or "-"
         if self.outcome == "posted" and self.count == 0:  # every part was found in Slack
             return messages.delivery_recovered(where, self.channel, period, ts)
         if self.outcome == "posted":
-            return messages.delivery_posted(where, self.count, self.channel, period, ts)
+            texts = self.count - self.charts
+            return messages.delivery_posted(where, texts, self.channel, period, ts)
         if self.outcome == "already_posted":
             return messages.delivery_already(where, self.channel, period, ts)
         if self.outcome == "busy":
@@ -103,6 +131,10 @@ def nothing_to_correct(
 
 class LeaseLost(Exception):
     """Another poster holds the row now: stop posting it."""
+
+
+class ChartSettling(Exception):
+    """A file share may have happened moments ago and not show in the history yet."""
 
 
 class Outbox:
@@ -163,7 +195,10 @@ class Outbox:
             try:
                 if claimed.state == "sending":
                     claimed = self._recover(claimed)
-                old = list(claimed.parts)
+                # Messages are updated in place; a shared file (the chart) stays as it is.
+                texts = [i for i, m in enumerate(claimed.messages) if not is_file(m)]
+                kept = [(m, claimed.parts[i]) for i, m in enumerate(claimed.messages) if is_file(m)]
+                old = [claimed.parts[i] for i in texts]
                 updated = 0
                 for index, ts in enumerate(old):
                     if ts is None:
@@ -173,15 +208,19 @@ class Outbox:
                     updated += 1
                 revised = self.store.outbox.revise(
                     claimed.key,
-                    messages=new,
-                    parts=old[: len(new)] + [None] * (len(new) - len(old)),
+                    messages=[*new, *(m for m, _ in kept)],
+                    parts=old[: len(new)]
+                    + [None] * (len(new) - len(old))
+                    + [part for _, part in kept],
                     snapshot=snapshot,
                     as_of=as_of,
                     at=self.clock(),
                 )
                 if revised.state != "sent":
-                    revised, _ = self._push(revised)
+                    revised, _, _ = self._push(revised)
                 return self._result(revised, "corrected", count=updated)
+            except ChartSettling:
+                return self._result(claimed, "pending", error=messages.CHART_SETTLING)
             except SlackError as exc:
                 logger.error("%s: correction failed: %s", entry.key.text, exc)
                 return self._result(claimed, "refused", error=str(exc))
@@ -257,16 +296,22 @@ class Outbox:
             return self._result(entry, "already_posted")
         for attempt in range(1, self.attempts + 1):
             try:
-                done, count = self._push(entry)
-                return self._result(done, "posted", count=count)
+                done, count, charts = self._push(entry)
+                return self._result(done, "posted", count=count, charts=charts)
             except LeaseLost:
                 current = self.store.outbox.get(entry.key) or entry
                 return self._result(current, "busy", busy_until=current.claimed_until)
+            except ChartSettling:
+                logger.warning("%s: %s", entry.key.text, messages.CHART_SETTLING)
+                current = self.store.outbox.get(entry.key) or entry
+                return self._result(current, "pending", error=messages.CHART_SETTLING)
             except SlackUnavailable as exc:
                 logger.warning(
                     "%s: attempt %d of %d failed: %s", entry.key.text, attempt, self.attempts, exc
                 )
-                self.store.outbox.failed(entry.key, str(exc), self.clock(), certain=False)
+                # A failed upload before the share step shared nothing: no need to look.
+                certain = exc.method in NOT_SHARED_ON_FAILURE
+                self.store.outbox.failed(entry.key, str(exc), self.clock(), certain=certain)
                 if attempt == self.attempts:
                     return self._result(entry, "pending", error=str(exc))
                 self.sleep(self.backoff * attempt)
@@ -275,19 +320,19 @@ class Outbox:
                 logger.error("%s: not posted: %s", entry.key.text, exc)
                 # A refused or rate-limited post did not happen; a refused history lookup
                 # leaves the row as uncertain as it was.
-                certain = exc.method == "chat.postMessage"
+                certain = exc.method in REFUSED_MEANS_NOT_POSTED
                 self.store.outbox.failed(entry.key, str(exc), self.clock(), certain=certain)
                 outcome: Outcome = "refused" if isinstance(exc, SlackRefused) else "pending"
                 return self._result(entry, outcome, error=str(exc))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _push(self, entry: OutboxEntry) -> tuple[OutboxEntry, int]:
-        """Post the parts not known to be in Slack; return the row as it ends up and how
-        many messages this call posted."""
+    def _push(self, entry: OutboxEntry) -> tuple[OutboxEntry, int, int]:
+        """Post the parts not known to be in Slack; return the row as it ends up, how many
+        parts this call posted and how many of those were files."""
         key = entry.key
         if entry.state == "sending":
             entry = self._recover(entry)
-        count = 0
+        count = charts = 0
         for index, message in enumerate(entry.messages):
             if entry.parts[index]:
                 continue
@@ -296,6 +341,12 @@ class Outbox:
             ):
                 raise LeaseLost(key.text)
             self.store.outbox.sending(key, self.clock())
+            if is_file(message):
+                file_id = self.poster.upload(entry.channel, message)
+                entry = self.store.outbox.posted(key, index, file_id, self.clock())
+                count += 1
+                charts += 1
+                continue
             ts = self.poster.post(
                 entry.channel,
                 message,
@@ -310,12 +361,16 @@ class Outbox:
             )
             entry = self.store.outbox.posted(key, index, ts, self.clock())
             count += 1
-        return entry, count
+        return entry, count, charts
 
     def _recover(self, entry: OutboxEntry) -> OutboxEntry:
         """A previous attempt may have posted without recording it: look in the channel."""
+        attempted = entry.updated_at or entry.first_attempt_at
         since = (entry.first_attempt_at or entry.created_at or self.clock()) - HISTORY_MARGIN
-        found = self.poster.find_posted(entry.channel, entry.key.text, oldest=since.timestamp())
+        files = {str(m["file"]["filename"]): i for i, m in enumerate(entry.messages) if is_file(m)}
+        found = self.poster.find_posted(
+            entry.channel, entry.key.text, oldest=since.timestamp(), files=files
+        )
         for index, ts in sorted(found.items()):
             if 0 <= index < len(entry.parts) and not entry.parts[index]:
                 logger.warning(
@@ -326,6 +381,15 @@ class Outbox:
                     ts,
                 )
                 entry = self.store.outbox.posted(entry.key, index, ts, self.clock())
+        missing = [i for i, ts in enumerate(entry.parts) if not ts]
+        if (
+            entry.state == "sending"
+            and missing
+            and is_file(entry.messages[missing[0]])  # the uncertain attempt was the share
+            and attempted is not None
+            and self.clock() - attempted < CHART_SETTLE
+        ):
+            raise ChartSettling(entry.key.text)
         return self.store.outbox.settled(entry.key, self.clock())
 
     @staticmethod
@@ -336,6 +400,7 @@ class Outbox:
         count: int = 0,
         error: str | None = None,
         busy_until: dt.datetime | None = None,
+        charts: int = 0,
     ) -> Delivery:
         return Delivery(
             entry.key.client_id,
@@ -347,6 +412,7 @@ class Outbox:
             count=count,
             error=error,
             busy_until=busy_until,
+            charts=charts,
         )
 
     @staticmethod

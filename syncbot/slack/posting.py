@@ -1,6 +1,12 @@
 """Slack Web API calls for messages: the WebClient, 429 Retry-After, pacing, and the `Poster`
 seam between syncbot and Slack's Web API (failures are `syncbot.slack.errors`).
 
+Files (the trend chart, SPEC §9) are shared with slack_sdk's `files_upload_v2`:
+files.getUploadURLExternal, the upload itself, then files.completeUploadExternal with the
+channel. A failure in the first two steps certainly shared nothing (`NOT_SHARED_ON_FAILURE`);
+only the last one can leave the outcome unknown. A shared file shows in the channel's history
+as a message carrying it, found again by its file name (`find_posted`).
+
 Only 429 is retried inside the client (Slack did not process a rate-limited call, so that is
 always safe). Server errors are not: `chat.postMessage` is not idempotent, so the outbox
 decides (it looks at the channel's history first). Sleeping and the clock are injected so
@@ -11,6 +17,7 @@ markup (added after escaping, `render.blocks`) is live.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import http.client
 import logging
@@ -45,6 +52,16 @@ UNCERTAIN_ERRORS = frozenset(
 )
 HISTORY_PAGE = 200
 HISTORY_PAGES = 10
+FILE_STEPS = ("files.getUploadURLExternal", "files.upload", "files.completeUploadExternal")
+# Steps whose failure certainly posted or shared nothing, whatever the error.
+NOT_SHARED_ON_FAILURE = frozenset(FILE_STEPS[:2])
+# Calls whose refusal (ok: false, 429) means they did not take effect.
+REFUSED_MEANS_NOT_POSTED = frozenset({"chat.postMessage", *FILE_STEPS})
+
+
+def is_file(message: Mapping[str, Any]) -> bool:
+    """Whether an outbox part is a file to share (`render.chart.file_part`), not a message."""
+    return isinstance(message.get("file"), Mapping)
 
 
 class RetryAfterHandler(RateLimitErrorRetryHandler):
@@ -163,7 +180,16 @@ class Poster(Protocol):
 
     def update(self, channel: str, ts: str, message: Mapping[str, Any]) -> None: ...
 
-    def find_posted(self, channel: str, key: str, *, oldest: float) -> dict[int, str]: ...
+    def upload(self, channel: str, message: Mapping[str, Any]) -> str:
+        """Share the file part `message` in `channel`; returns the file id."""
+        ...
+
+    def find_posted(
+        self, channel: str, key: str, *, oldest: float, files: Mapping[str, int] | None = None
+    ) -> dict[int, str]:
+        """Parts already in `channel`: messages by their metadata `key`, files by name
+        (`files`: file name -> part index); part index -> ts (messages) or file id (files)."""
+        ...
 
 
 class SlackPoster:
@@ -217,11 +243,50 @@ class SlackPoster:
             link_names=False,
         )
 
-    def find_posted(self, channel: str, key: str, *, oldest: float) -> dict[int, str]:
-        """Parts of the message `key` already in `channel` (part index -> ts), from
-        conversations.history with message metadata, newest first, bounded to a few pages.
+    def upload(self, channel: str, message: Mapping[str, Any]) -> str:
+        """files_upload_v2 of a file part into `channel` (no initial comment: the digest
+        before it is the message); returns the file id."""
+        spec = message["file"]
+        data = base64.b64decode(spec["png"])
+        self.pacer.wait(channel)
+        try:
+            response = self.client.files_upload_v2(
+                file=data,
+                filename=spec["filename"],
+                title=spec["title"],
+                alt_txt=spec["alt_txt"],
+                channel=channel,
+            )
+        except SlackApiError as exc:
+            url = str(getattr(exc.response, "api_url", "") or "")
+            step = next((s for s in FILE_STEPS if url.endswith(s)), "files.completeUploadExternal")
+            raise _translated(step, channel, exc) from exc
+        except SlackRequestError as exc:  # the upload itself answered other than 200
+            raise SlackUnavailable(
+                "files.upload", f"upload failed ({exc})", channel=channel
+            ) from exc
+        except (URLError, OSError, http.client.HTTPException, SlackClientError) as exc:
+            raise SlackUnavailable(
+                "files.completeUploadExternal",
+                f"no answer ({type(exc).__name__}: {exc})",
+                channel=channel,
+            ) from exc
+        shared = response.get("files") or []
+        if not shared or not shared[0].get("id"):
+            raise SlackUnavailable(
+                "files.completeUploadExternal", "no file in the answer", channel=channel
+            )
+        return str(shared[0]["id"])
+
+    def find_posted(
+        self, channel: str, key: str, *, oldest: float, files: Mapping[str, int] | None = None
+    ) -> dict[int, str]:
+        """Parts of the entry `key` already in `channel`, from conversations.history with
+        message metadata, newest first, bounded to a few pages: messages by their metadata
+        (part index -> ts), files by their name (`files`: name -> part index; -> file id).
         A cursor Slack repeats ends the walk (it would loop)."""
         found: dict[int, str] = {}
+        names = dict(files or {})
         cursor: str | None = None
         seen: set[str] = set()
         for _ in range(HISTORY_PAGES):
@@ -242,6 +307,10 @@ class SlackPoster:
                     part = payload.get("part")
                     if isinstance(part, int) and part not in found:
                         found[part] = str(msg["ts"])
+                for shared in msg.get("files") or []:
+                    index = names.get(str(shared.get("name") or ""))
+                    if index is not None and index not in found and shared.get("id"):
+                        found[index] = str(shared["id"])
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 break
@@ -262,20 +331,25 @@ class SlackPoster:
         try:
             return call(**kwargs)
         except SlackApiError as exc:
-            status = exc.response.status_code
-            data = exc.response.data if isinstance(exc.response.data, dict) else {}
-            code = str(data.get("error") or f"HTTP {status}")
-            if status == 429:
-                raise SlackRateLimited(method, "ratelimited", channel=where) from exc
-            if status >= 500 or code in UNCERTAIN_ERRORS:
-                raise SlackUnavailable(method, f"{code} (HTTP {status})", channel=where) from exc
-            raise SlackRefused(method, code, channel=where) from exc
+            raise _translated(method, where, exc) from exc
         except SlackRequestError as exc:
             raise SlackRefused(method, f"bad request ({exc})", channel=where) from exc
         except (URLError, OSError, http.client.HTTPException, SlackClientError) as exc:
             raise SlackUnavailable(
                 method, f"no answer ({type(exc).__name__}: {exc})", channel=where
             ) from exc
+
+
+def _translated(method: str, where: str | None, exc: SlackApiError) -> SlackError:
+    """A Slack API error as syncbot's: rate limited, unavailable (outcome unknown) or refused."""
+    status = exc.response.status_code
+    data = exc.response.data if isinstance(exc.response.data, dict) else {}
+    code = str(data.get("error") or f"HTTP {status}")
+    if status == 429:
+        return SlackRateLimited(method, "ratelimited", channel=where)
+    if status >= 500 or code in UNCERTAIN_ERRORS:
+        return SlackUnavailable(method, f"{code} (HTTP {status})", channel=where)
+    return SlackRefused(method, code, channel=where)
 
 
 class MeteredPoster:
@@ -293,9 +367,15 @@ class MeteredPoster:
         with self._counted():
             self.inner.update(channel, ts, message)
 
-    def find_posted(self, channel: str, key: str, *, oldest: float) -> dict[int, str]:
+    def upload(self, channel: str, message: Mapping[str, Any]) -> str:
         with self._counted():
-            return self.inner.find_posted(channel, key, oldest=oldest)
+            return self.inner.upload(channel, message)
+
+    def find_posted(
+        self, channel: str, key: str, *, oldest: float, files: Mapping[str, int] | None = None
+    ) -> dict[int, str]:
+        with self._counted():
+            return self.inner.find_posted(channel, key, oldest=oldest, files=files)
 
     @contextlib.contextmanager
     def _counted(self) -> Iterator[None]:

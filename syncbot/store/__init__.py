@@ -2,6 +2,7 @@
 
     store.tickets    synced tickets and per-source sync state   (store/tickets.py)
     store.history    computed milestone states per as-of day     (store/history.py)
+    store.links      client page links (hashed tokens)           (store/links.py)
     store.outbox     Slack messages to deliver, exactly once      (store/outbox.py)
     store.signoffs   phase sign-offs                              (store/signoffs.py)
     store.meta       installation-wide values                     (store/meta.py)
@@ -17,6 +18,7 @@ from __future__ import annotations
 from syncbot.store.claims import OwnerLocks
 from syncbot.store.db import Database
 from syncbot.store.history import HistoryStore, MilestoneSnapshot
+from syncbot.store.links import LinkStore, ShareLink
 from syncbot.store.meta import MetaStore
 from syncbot.store.notes import NoteStore
 from syncbot.store.outbox import OutboxEntry, OutboxKey, OutboxStore, PostedDigest, new_entry
@@ -29,6 +31,7 @@ __all__ = [
     "OutboxEntry",
     "OutboxKey",
     "PostedDigest",
+    "ShareLink",
     "SignOff",
     "SourceRecord",
     "Store",
@@ -48,6 +51,7 @@ class Store:
             raise
         self.tickets = TicketStore(self.db)
         self.history = HistoryStore(self.db)
+        self.links = LinkStore(self.db)
         self.outbox = OutboxStore(self.db)
         self.signoffs = SignoffStore(self.db)
         self.meta = MetaStore(self.db)

@@ -1,5 +1,9 @@
 """The history of computed milestone states: one row per client, as-of day and milestone
-(the last computation of a day wins)."""
+(the last computation of a day wins). It is what the milestone trend analysis reads
+(SPEC §9): each as-of day with rows is one *report*.
+
+Every sync writes the day's rows (`app.Syncbot.sync`); `load` and `report_days` read them.
+"""
 
 from __future__ import annotations
 
@@ -63,15 +67,17 @@ class HistoryStore:
                 for m in milestones
             )
 
-    def load(self, client_id: str) -> dict[dt.date, list[MilestoneSnapshot]]:
-        """All recorded states of a client's milestones, by as-of date, oldest first."""
+    def load(
+        self, client_id: str, *, until: dt.date | None = None
+    ) -> dict[dt.date, list[MilestoneSnapshot]]:
+        """All recorded states of a client's milestones, by as-of date, oldest first (only
+        as-of dates on or before `until`, when given)."""
         out: dict[dt.date, list[MilestoneSnapshot]] = {}
+        query = select(SnapshotRow).where(SnapshotRow.client_id == client_id)
+        if until is not None:
+            query = query.where(SnapshotRow.as_of <= until)
         with self.db.session() as session:
-            rows = session.scalars(
-                select(SnapshotRow)
-                .where(SnapshotRow.client_id == client_id)
-                .order_by(SnapshotRow.as_of, SnapshotRow.milestone_id)
-            )
+            rows = session.scalars(query.order_by(SnapshotRow.as_of, SnapshotRow.milestone_id))
             for row in rows:
                 out.setdefault(row.as_of, []).append(
                     MilestoneSnapshot(
@@ -79,3 +85,11 @@ class HistoryStore:
                     )
                 )
         return out
+
+    def report_days(self, client_id: str, *, until: dt.date | None = None) -> list[dt.date]:
+        """The as-of days with a recorded state (the client's reports), oldest first."""
+        query = select(SnapshotRow.as_of).distinct().where(SnapshotRow.client_id == client_id)
+        if until is not None:
+            query = query.where(SnapshotRow.as_of <= until)
+        with self.db.session() as session:
+            return sorted(session.scalars(query))

@@ -6,9 +6,10 @@ A row is a digest for one (client, audience, period), or an alert under an audie
 
     pending  nothing is in flight: every part with a `ts` is known to be in Slack, the others
              are known not to be (new rows, and rows after a definite refusal)
-    sending  a chat.postMessage may have reached Slack without its `ts` being recorded
-             (written before every call; a crash or a 5xx leaves it): look in the channel's
-             history for the row's key before posting again
+    sending  a chat.postMessage (or a file share) may have reached Slack without its `ts`
+             (file id) being recorded (written before every call; a crash or a 5xx leaves
+             it): look in the channel's history for the row's key (the file's name) before
+             posting again
     sent     every part is in Slack; `parts` holds their `ts`
 
 A row is claimed (`claimed_by`, `claimed_until`) by one poster at a time, so two never post
@@ -71,8 +72,9 @@ class OutboxKey:
 
 @dataclass(frozen=True)
 class OutboxEntry:
-    """A message in the outbox. `messages` are Slack message payloads ({"text", "blocks"});
-    `parts[i]` is the Slack `ts` of messages[i] once it is known to be posted."""
+    """A message in the outbox. `messages` are Slack message payloads ({"text", "blocks"}),
+    or a file to share ({"text", "file"}: the trend chart, always last); `parts[i]` is the
+    Slack `ts` of messages[i] (the file id of a file) once it is known to be posted."""
 
     key: OutboxKey
     channel: str
@@ -88,6 +90,7 @@ class OutboxEntry:
     sent_at: dt.datetime | None = None
     claimed_by: str | None = None
     claimed_until: dt.datetime | None = None
+    updated_at: dt.datetime | None = None  # the last state change (e.g. marked `sending`)
 
     @property
     def posted(self) -> tuple[str, ...]:
@@ -416,4 +419,5 @@ def _entry(row: OutboxRow) -> OutboxEntry:
         sent_at=row.sent_at,
         claimed_by=row.claimed_by,
         claimed_until=row.claimed_until,
+        updated_at=row.updated_at,
     )

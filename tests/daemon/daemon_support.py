@@ -289,8 +289,9 @@ def readable(message: Message) -> str:
 
 
 def texts(slack: FakeSlack, channel: str) -> list[str]:
-    """Each message of `channel` as a person reads it (see `readable`)."""
-    return [readable(m) for m in slack.posts(channel)]
+    """Each message of `channel` as a person reads it (see `readable`); file shares (the
+    trend chart after a client digest) are not messages to read."""
+    return [readable(m) for m in slack.posts(channel) if not m.files]
 
 
 def at_chicago(day: dt.date, hour: int, minute: int = 0, second: int = 0) -> dt.datetime:

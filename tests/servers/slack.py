@@ -3,7 +3,10 @@
 `FakeSlack(...).start()` serves on 127.0.0.1 (OS-chosen port). Point a WebClient at
 `api_url` (`base_url`); give slash commands `response_url(channel)`. It speaks what syncbot
 uses, the way Slack does: auth.test, chat.postMessage, chat.update, conversations.history
-(cursor pagination, `include_all_metadata`), answering HTTP 200 `{"ok": false, "error": ...}`
+(cursor pagination, `include_all_metadata`), the three steps of files_upload_v2
+(files.getUploadURLExternal, a POST of the bytes to the upload URL it gave, then
+files.completeUploadExternal, which shares the file in `channel_id` as a message carrying it,
+the way Slack shows a file share in the history), answering HTTP 200 `{"ok": false, "error": ...}`
 for API errors (invalid_auth, channel_not_found, not_in_channel, invalid_blocks,
 msg_blocks_too_long, message_not_found), and it enforces Block Kit limits on what it is sent.
 
@@ -11,7 +14,9 @@ Every request is logged (`requests`, from `FakeServer`), every API call parsed (
 message kept per channel as posted and as updated. Faults (from `FakeServer.fault`) plus
 helpers: `rate_limit` (429 with Retry-After), `server_error` (5xx), `accept_then_fail` (the
 message is posted, then a 5xx is returned: Slack's outcome-unknown case), `refuse` (ok:false),
-and `on_post` (run a hook after a post is accepted and before the answer, e.g. kill the caller).
+and `on_post` (run a hook after a post is accepted and before the answer, e.g. kill the caller;
+`method="files.completeUploadExternal"` after a file is shared, `"upload"` after the bytes of
+an upload arrived).
 """
 
 from __future__ import annotations
@@ -41,6 +46,19 @@ class ApiCall:
 
 
 @dataclass
+class Upload:
+    """A file of files.getUploadURLExternal: its bytes once uploaded, shared once completed."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None
+    data: bytes | None = None
+    title: str | None = None
+    shared_in: str | None = None
+
+
+@dataclass
 class Message:
     channel: str
     ts: str
@@ -48,6 +66,7 @@ class Message:
     blocks: list[dict[str, Any]]
     metadata: dict[str, Any] | None
     versions: list[dict[str, Any]] = field(default_factory=list)  # every text/blocks it had
+    files: list[Upload] = field(default_factory=list)  # a file share
 
     def as_api(self, *, with_metadata: bool) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -60,6 +79,20 @@ class Message:
         }
         if with_metadata and self.metadata:
             out["metadata"] = self.metadata
+        if self.files:
+            out["upload"] = True
+            out["files"] = [
+                {
+                    "id": f.id,
+                    "name": f.filename,
+                    "title": f.title,
+                    "mimetype": "image/png",
+                    "filetype": "png",
+                    "size": f.length,
+                    "alt_txt": f.alt_txt,
+                }
+                for f in self.files
+            ]
         return out
 
 
@@ -86,6 +119,11 @@ class FakeSlack(FakeServer):
         self.messages: dict[str, list[Message]] = {}
         self.responses: list[ResponseUrlPost] = []
         self.last_call_message: Message | None = None
+        self.uploads: dict[str, Upload] = {}
+        # Slack shares files asynchronously: while set, a share is made but not yet shown
+        # by conversations.history (`reveal_shares` ends it).
+        self.shares_pending = False
+        self._hidden: set[str] = set()  # ts of shares not shown yet
         self._last_ts = 0.0
         self._state = threading.RLock()
         self._answered = threading.Condition(self._state)
@@ -128,8 +166,16 @@ class FakeSlack(FakeServer):
 
         self.fault(answer, times=times, path=f"/api/{method}")
 
-    def on_post(self, hook: Callable[[Message], None], *, times: int = 1) -> None:
-        """After the next `times` accepted chat.postMessage calls, run `hook` before answering."""
+    def on_post(
+        self,
+        hook: Callable[[Message], None],
+        *,
+        times: int = 1,
+        method: str = "chat.postMessage",
+    ) -> None:
+        """After the next `times` accepted `method` calls (chat.postMessage, or
+        files.completeUploadExternal: the file was shared; or "upload": its bytes arrived),
+        run `hook` with the last message posted before answering."""
 
         def answer(request: Request) -> Response:
             response = self.handle(request)
@@ -138,7 +184,8 @@ class FakeSlack(FakeServer):
                 hook(posted)
             return response
 
-        self.fault(answer, times=times, path="/api/chat.postMessage")
+        path = "/upload/" if method == "upload" else f"/api/{method}"
+        self.fault(answer, times=times, path=path)
 
     # -- what tests read ------------------------------------------------------------------
 
@@ -151,6 +198,15 @@ class FakeSlack(FakeServer):
     def api_calls(self, method: str | None = None) -> list[ApiCall]:
         with self._state:
             return [c for c in self.calls if method is None or c.method == method]
+
+    def reveal_shares(self) -> None:
+        with self._state:
+            self.shares_pending = False
+            self._hidden.clear()
+
+    def shared_files(self, channel: str | None = None) -> list[Upload]:
+        """Files shared in a channel (each once per share), in order."""
+        return [f for m in self.posts(channel) for f in m.files]
 
     def posts(self, channel: str | None = None) -> list[Message]:
         """Messages posted (once each, in order), optionally to one channel."""
@@ -168,7 +224,7 @@ class FakeSlack(FakeServer):
         with self._state:
             parts = [
                 json.dumps(
-                    {"text": m.text, "blocks": m.blocks, "metadata": m.metadata}, ensure_ascii=False
+                    m.as_api(with_metadata=True) | {"metadata": m.metadata}, ensure_ascii=False
                 )
                 for m in self.messages.get(channel, [])
             ]
@@ -193,6 +249,8 @@ class FakeSlack(FakeServer):
                 self.responses.append(ResponseUrlPost(channel, request.json()))
                 self._answered.notify_all()
             return Response.text(200, "ok")
+        if request.path.startswith("/upload/v1/"):
+            return self._upload(request)
         if not request.path.startswith("/api/"):
             return Response.text(404, "not found")
         method = request.path[len("/api/") :]
@@ -264,6 +322,59 @@ class FakeSlack(FakeServer):
                     return _ok({"channel": channel, "ts": message.ts, "text": message.text})
         return _error("message_not_found")
 
+    def _files_getUploadURLExternal(self, params: dict[str, Any]) -> Response:
+        filename = str(params.get("filename") or "")
+        try:
+            length = int(params.get("length") or 0)
+        except ValueError:
+            return _error("invalid_arguments")
+        if not filename or length <= 0:
+            return _error("invalid_arguments")
+        with self._state:
+            file_id = f"F{len(self.uploads) + 1:09d}"
+            self.uploads[file_id] = Upload(file_id, filename, length, params.get("alt_txt"))
+        return _ok({"upload_url": f"{self.url}/upload/v1/{file_id}", "file_id": file_id})
+
+    def _upload(self, request: Request) -> Response:
+        """The POST of a file's bytes to the URL files.getUploadURLExternal gave."""
+        file_id = request.path.rsplit("/", 1)[-1]
+        with self._state:
+            upload = self.uploads.get(file_id)
+            if upload is None or request.method != "POST":
+                return Response.text(404, "not found")
+            if len(request.body) != upload.length:
+                return Response.text(400, "length mismatch")
+            upload.data = request.body
+        return Response.text(200, f"OK - {len(request.body)}")
+
+    def _files_completeUploadExternal(self, params: dict[str, Any]) -> Response:
+        files = _json_param(params.get("files")) or []
+        channel = params.get("channel_id")
+        if channel:
+            problem = self._channel_problem(str(channel))
+            if problem:
+                return _error(problem)
+        with self._state:
+            found = [self.uploads.get(str(f.get("id"))) for f in files]
+            if not found or any(u is None or u.data is None for u in found):
+                return _error("file_not_found")
+            shared = [u for u in found if u is not None]
+            if any(u.title is not None for u in shared):  # completed already
+                return _error("file_not_found")
+            for upload, spec in zip(shared, files, strict=True):
+                upload.title = str(spec.get("title") or upload.filename)
+            if channel:
+                ts = self._next_ts()
+                text = str(params.get("initial_comment") or "")
+                message = Message(str(channel), ts, text, [], None, files=shared)
+                self.messages.setdefault(str(channel), []).append(message)
+                if self.shares_pending:
+                    self._hidden.add(ts)
+                self.last_call_message = message
+                for upload in shared:
+                    upload.shared_in = str(channel)
+        return _ok({"files": [{"id": u.id, "title": u.title, "name": u.filename} for u in shared]})
+
     def _conversations_history(self, params: dict[str, Any]) -> Response:
         channel = str(params.get("channel") or "")
         problem = self._channel_problem(channel)
@@ -278,7 +389,7 @@ class FakeSlack(FakeServer):
             found = [
                 m
                 for m in reversed(self.messages.get(channel, []))
-                if oldest < float(m.ts) <= latest
+                if oldest < float(m.ts) <= latest and m.ts not in self._hidden
             ]
         page = found[start : start + limit]
         more = start + limit < len(found)
