@@ -44,12 +44,23 @@ from syncbot.errors import (
 )
 from syncbot.metrics import Metrics, error_kind
 from syncbot.render import chart, replies
+from syncbot.render.alerts import (
+    alert_message,
+    decided_messages,
+    draft_messages,
+    headsup_messages,
+    sent_by,
+    skipped_by,
+    superseded,
+)
 from syncbot.render.blocks import digest_messages, document_messages, line_message
 from syncbot.render.digest import client_digest, freshness_line, internal_digest
-from syncbot.render.doc import DigestDoc, Document, Line
+from syncbot.render.doc import DigestDoc, Document, Line, Span
 from syncbot.render.trend import Trend, trend
 from syncbot.render.views import Audience, ClientView, OpaqueId, audience_view, opaque_ids
 from syncbot.rules import freshness, membership
+from syncbot.rules.alerts import Evaluation
+from syncbot.rules.alerts import evaluate as evaluate_alerts
 from syncbot.rules.state import compute_state
 from syncbot.schedule import NeverFires, grace, period_for
 from syncbot.settings import Settings
@@ -63,6 +74,8 @@ from syncbot.store import (
     new_entry,
 )
 from syncbot.store.outbox import PostedDigest, Reported
+from syncbot.store.reviews import Review
+from syncbot.store.reviews import parse_id as parse_review_id
 from syncbot.store.tickets import unstorable
 
 logger = logging.getLogger(__name__)
@@ -642,6 +655,8 @@ class Syncbot:
         key = OutboxKey(client.id, audience, period)
         owed = [e for e in self.store.outbox.unsent(client.id, audience) if e.key.period < period]
         entry = self.store.outbox.get(key)
+        if entry is None and audience == "client" and client.review_required:
+            return [*owed, *self._draft_digest(client, period, as_of)]
         if entry is None:
             self.require_data(client.id)
             doc, state = self.digest(client.id, audience, as_of=as_of, before=period)
@@ -661,6 +676,214 @@ class Syncbot:
                 self.clock(),
             )
         return [*owed, entry]
+
+    # -- review before a client sees it (SPEC §8) ------------------------------------------
+
+    def _draft_digest(
+        self, client: Client, period: dt.datetime, as_of: dt.date | None
+    ) -> list[OutboxEntry]:
+        """The client digest of `period` as a draft in the internal channel: stored as a
+        review (the client messages wait there) and posted for a reviewer to release."""
+        review = self.store.reviews.get(client.id, "client", period)
+        if review is None:
+            self.require_data(client.id)
+            doc, state = self.digest(client.id, "client", as_of=as_of, before=period)
+            rendered = [m.as_json() for m in digest_messages(doc)]
+            part = self._chart_part(client, OutboxKey(client.id, "client", period), doc.as_of)
+            if part is not None:
+                rendered.append(part)
+            review = self.store.reviews.add(
+                client_id=client.id,
+                audience="client",
+                period=period,
+                kind="digest",
+                as_of=doc.as_of,
+                messages=rendered,
+                snapshot={
+                    k: [v[0].isoformat() if v[0] else None, v[1]]
+                    for k, v in reported_snapshot(state).items()
+                },
+                draft_audience="draft",
+                at=self.clock(),
+            )
+        if review.state not in ("pending", "releasing"):
+            return []
+        return [self._draft_entry(client, review)]
+
+    def _draft_entry(self, client: Client, review: Review) -> OutboxEntry:
+        key = OutboxKey(client.id, review.draft_audience, review.period)
+        existing = self.store.outbox.get(key)
+        if existing is not None:
+            return existing
+        where = f"{client.name}, {client.client_channel}"
+        return self.store.outbox.add(
+            new_entry(
+                key,
+                client.internal_channel,
+                review.as_of,
+                draft_messages(review.messages, review.id, where),
+            ),
+            self.clock(),
+        )
+
+    def superseded_drafts(self, client_id: str) -> list[tuple[OutboxEntry, list[dict[str, Any]]]]:
+        """Pending drafts a newer draft of the same kind replaces: each review is marked
+        superseded (its buttons stop acting) and its draft is to be updated to say so."""
+        client = self.client(client_id)
+        out = []
+        for kind in ("digest",):
+            newest = self._newest_review(client.id, kind)
+            if newest is None:
+                continue
+            for older in self.store.reviews.open_before(client.id, kind, newest.period):
+                moved = self.store.reviews.move(older, "superseded", came_from=("pending",))
+                draft = self.store.outbox.get(
+                    OutboxKey(client.id, older.draft_audience, older.period)
+                )
+                if moved is not None and draft is not None and draft.posted:
+                    out.append((draft, decided_messages(draft.messages, superseded(newest.period))))
+        return out
+
+    def _newest_review(self, client_id: str, kind: str) -> Review | None:
+        period = self.period(self.client(client_id), "client")
+        review = self.store.reviews.get(client_id, "client", period)
+        return review if review is not None and review.kind == kind else None
+
+    def may_review(self, client_id: str, user_id: str) -> bool:
+        return user_id in self.client(client_id).reviewers
+
+    def review(self, review_id: str) -> Review | None:
+        parsed = parse_review_id(review_id)
+        if parsed is None:
+            return None
+        client_id, audience, period = parsed
+        if client_id not in {c.id for c in self.clients}:
+            return None
+        return self.store.reviews.get(client_id, audience, period)
+
+    def begin_release(self, review: Review, user_id: str) -> Review | None:
+        """First press of "Send to client" wins: pending -> releasing, recording who."""
+        return self.store.reviews.move(
+            review, "releasing", came_from=("pending",), by=user_id, at=self.clock()
+        )
+
+    def release_entry(self, review: Review) -> OutboxEntry:
+        """The client post a released review makes (queued once, whoever asks)."""
+        client = self.client(review.client_id)
+        snapshot = {
+            k: (dt.date.fromisoformat(v[0]) if v[0] else None, str(v[1]))
+            for k, v in review.snapshot.items()
+        }
+        return self.store.outbox.add(
+            new_entry(
+                OutboxKey(client.id, review.audience, review.period),
+                client.client_channel,
+                review.as_of,
+                review.messages,
+                snapshot,
+            ),
+            self.clock(),
+        )
+
+    def finish_release(self, review: Review) -> tuple[OutboxEntry, list[dict[str, Any]]] | None:
+        """releasing -> sent once the client post is in Slack; the draft's new messages."""
+        done = self.store.reviews.move(review, "sent", came_from=("releasing",))
+        current = done or self.store.reviews.get(review.client_id, review.audience, review.period)
+        if current is None or current.state != "sent":
+            return None
+        return self._decided_draft(
+            current, sent_by(current.decided_by or "", current.decided_at or self.clock())
+        )
+
+    def skip(self, review: Review, user_id: str) -> tuple[OutboxEntry, list[dict[str, Any]]] | None:
+        moved = self.store.reviews.move(
+            review, "skipped", came_from=("pending",), by=user_id, at=self.clock()
+        )
+        if moved is None:
+            return None
+        return self._decided_draft(moved, skipped_by(user_id, moved.decided_at or self.clock()))
+
+    def _decided_draft(
+        self, review: Review, outcome: Sequence[Span]
+    ) -> tuple[OutboxEntry, list[dict[str, Any]]] | None:
+        draft = self.store.outbox.get(
+            OutboxKey(review.client_id, review.draft_audience, review.period)
+        )
+        if draft is None or not draft.posted:
+            return None
+        return draft, decided_messages(draft.messages, outcome)
+
+    def unfinished_releases(self) -> list[Review]:
+        return self.store.reviews.releasing()
+
+    def headsup(self, client_id: str, milestone_id: str) -> OutboxEntry | None:
+        """A draft heads-up to the client about one milestone's change (from an alert's
+        button): the client view of what moved, why, what it pushes. None when the
+        milestone is unknown or has nothing to say (done, or on its planned date)."""
+        client = self.client(client_id)
+        view = self.view(client.id, "client")
+        milestone = next((m for m in view.milestones if m.id == milestone_id), None)
+        if milestone is None or milestone.actual is not None:
+            return None
+        now = self.clock()
+        period = now.replace(second=0, microsecond=0)
+        tag = hashlib.sha256(f"{client.id}|{milestone_id}|{now.isoformat()}".encode()).hexdigest()
+        review = self.store.reviews.add(
+            client_id=client.id,
+            audience=f"hu-{tag[:10]}",
+            period=period,
+            kind="headsup",
+            as_of=view.as_of,
+            messages=headsup_messages(view, milestone),
+            snapshot={},
+            draft_audience=f"hd-{tag[:10]}",
+            at=now,
+        )
+        return self._draft_entry(client, review)
+
+    # -- alerts (SPEC §8) -----------------------------------------------------------------
+
+    def evaluate_alerts(self, client_id: str, *, as_of: dt.date | None = None) -> Evaluation:
+        """The alerts the current state raises against the last alerted state (a dry run)."""
+        client = self.client(client_id)
+        state = self.state(client.id, as_of=as_of)
+        escalation = client.escalation
+        return evaluate_alerts(
+            state,
+            self.store.alerts.load(client.id),
+            escalate_after=escalation.after_days if escalation else None,
+            notify=escalation.notify if escalation else (),
+        )
+
+    def raise_alerts(self, client_id: str, *, as_of: dt.date | None = None) -> list[OutboxEntry]:
+        """Queue one internal message per alert (exactly once: each is an outbox row keyed
+        by the change), then record the state the next evaluation compares with."""
+        client = self.client(client_id)
+        if not any(h.last_success for h in self.freshness(client.id)):
+            return []
+        result = self.evaluate_alerts(client.id, as_of=as_of)
+        day = dt.datetime.combine(as_of or self.today(client), dt.time(), tzinfo=dt.UTC)
+        entries = []
+        for alert in result.alerts:
+            message = alert_message(
+                alert,
+                client_name=client.name,
+                client_id=client.id,
+                people=client.people,
+                headsup=client.review_required,
+            )
+            key = OutboxKey(client.id, f"alert-{alert.identity[:10]}", day)
+            entries.append(
+                self.store.outbox.add(
+                    new_entry(key, client.internal_channel, day.date(), [message]), self.clock()
+                )
+            )
+        self.store.alerts.record(client.id, result.record, self.clock())
+        return entries
+
+    def unsent_all(self, client_id: str) -> list[OutboxEntry]:
+        """Every message of the client not fully posted yet (digests, drafts, alerts)."""
+        return self.store.outbox.unsent_all(client_id)
 
     def correction(
         self, client_id: str, audience: Audience, *, as_of: dt.date | None = None
@@ -803,6 +1026,10 @@ def _stale_warnings(health: Sequence[SourceHealth], now: dt.datetime) -> list[Wa
             internal = f"{text} ({h.source}: {h.last_error})" if h.last_error else text
             out.append(Warning(WarningKind.STALE_SOURCE, None, internal, client_message=text))
     return out
+
+
+def _snapshot_json(snapshot: Reported) -> dict[str, Any]:
+    return {k: [v[0].isoformat() if v[0] else None, v[1]] for k, v in snapshot.items()}
 
 
 def _storable(tickets: Sequence[Ticket]) -> tuple[list[Ticket], list[tuple[str, str]]]:

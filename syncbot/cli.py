@@ -119,6 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --post: re-render this period's posted digest and update it in place",
     )
+    alerts = sub.add_parser(
+        "alerts",
+        parents=[common, as_of],
+        help="the alerts the current state raises against the last alerted state",
+    )
+    alerts.add_argument("--client", required=True, help="client id from the config")
+    alerts.add_argument("--format", choices=["text", "json"], default="text")
+    alerts.add_argument(
+        "--post", action="store_true", help="send them to the internal channel, once each"
+    )
     note = sub.add_parser(
         "note",
         parents=[common],
@@ -557,6 +567,53 @@ def _invocation() -> str:
     return f"{shlex.quote(_shown(Path(sys.executable)))} -m syncbot"
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """A dry run by default: nothing is recorded. With --post, each alert is posted once."""
+    app = _app(args)
+    client = app.client(args.client)
+    app.require_data(client.id)
+    if args.post:
+        from syncbot.run import slack_access
+        from syncbot.slack.outbox import Outbox
+        from syncbot.slack.posting import SlackPoster
+
+        access = slack_access(app.settings)
+        poster = SlackPoster.connect(access)
+        outbox = Outbox(app.store, poster, clock=_now, backoff=access.retry_backoff)
+        results = outbox.send_all(app.raise_alerts(client.id, as_of=args.as_of))
+        for result in results:
+            local = result.local(client.tz)
+            print(local.line(), file=sys.stdout if local.ok else sys.stderr)
+        if not results:
+            print(f"{client.id}: no new alerts")
+        return 0 if all(r.ok for r in results) else 1
+    found = app.evaluate_alerts(client.id, as_of=args.as_of)
+    as_of = args.as_of or app.today(client)
+    changes = [change for alert in found.alerts for change in alert.changes]
+    if args.format == "json":
+        doc = {
+            "client": client.id,
+            "as_of": as_of.isoformat(),
+            "alerts": [
+                {
+                    "milestone": c.milestone,
+                    "kind": c.kind,
+                    "old": c.old,
+                    "new": c.new,
+                    "message": c.message,
+                }
+                for c in changes
+            ],
+        }
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        for c in changes:
+            print(f"[{c.kind}] {c.milestone or '-'}: {c.message}")
+        if not changes:
+            print(f"{client.id}: nothing worsened since the last alerts")
+    return 0
+
+
 def cmd_note(args: argparse.Namespace) -> int:
     import getpass
 
@@ -600,6 +657,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "sync": cmd_sync,
     "status": cmd_status,
     "digest": cmd_digest,
+    "alerts": cmd_alerts,
     "note": cmd_note,
     "trend": cmd_trend,
     "share": cmd_share,

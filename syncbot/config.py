@@ -114,6 +114,28 @@ class Milestone(_Model):
         return _in_calendar(value)
 
 
+SLACK_USER = r"^[UW][A-Z0-9]{2,30}$"  # a Slack user id: mentions are made only from these
+
+
+class Escalation(_Model):
+    """A client dependency overdue for more than `after_days` escalates once, to `notify`."""
+
+    after_days: int = Field(default=3, ge=0, le=3650)
+    notify: list[str] = Field(default_factory=list)
+
+    @field_validator("notify")
+    @classmethod
+    def _users(cls, value: list[str]) -> list[str]:
+        return _slack_users(value)
+
+
+def _slack_users(value: list[str]) -> list[str]:
+    bad = [v for v in value if not re.fullmatch(SLACK_USER, v)]
+    if bad:
+        raise ValueError(f"not Slack user ids (U... or W...): {', '.join(map(repr, bad))}")
+    return value
+
+
 class Client(_Model):
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     name: str = Field(min_length=1)
@@ -125,11 +147,35 @@ class Client(_Model):
     blocked_status_keywords: list[str] = Field(default_factory=lambda: ["blocked", "waiting"])
     excluded_resolutions: list[str] = Field(default_factory=lambda: ["Won't Do", "Duplicate"])
     approvers: list[str] = Field(default_factory=list)
+    reviewers: list[str] = Field(default_factory=list)  # may release client-channel posts
+    client_review: Literal["required", "off"] = "required"
+    people: dict[str, str] = Field(default_factory=dict)  # tracker display name -> Slack id
+    escalation: Escalation | None = None
     baseline: dt.date | None = None
     phases: list[str] | None = None  # phase order; default: order of first appearance
     schedule: Schedule | None = None
     sources: list[Source] = Field(min_length=1)
     milestones: list[Milestone] = Field(default_factory=list)
+
+    @field_validator("approvers", "reviewers")
+    @classmethod
+    def _user_ids(cls, value: list[str]) -> list[str]:
+        return _slack_users(value)
+
+    @field_validator("people")
+    @classmethod
+    def _people(cls, value: dict[str, str]) -> dict[str, str]:
+        _slack_users(list(value.values()))
+        return value
+
+    @property
+    def review_required(self) -> bool:
+        """Client-channel posts wait for a reviewer's release (SPEC §8)."""
+        return self.client_review == "required"
+
+    def slack_id(self, name: str | None) -> str | None:
+        """The Slack user of a tracker display name, from `[clients.people]`."""
+        return self.people.get(name) if name else None
 
     @field_validator("baseline")
     @classmethod
@@ -294,6 +340,12 @@ def _semantic_problems(config: Config, path: Path) -> Iterable[str]:
                     "Linear source"
                 )
         yield from _after_problems(client, where)
+        if client.client_review == "required" and not client.reviewers:
+            yield (
+                f'{where}.reviewers: empty while {where}.client_review is "required" (the '
+                "default): name the agency people who release client-channel posts, or set "
+                'client_review = "off"'
+            )
         if client.phases is not None:
             for mi, milestone in enumerate(client.milestones):
                 if milestone.phase not in client.phases:

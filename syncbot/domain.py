@@ -7,6 +7,7 @@ into `ClientState`. Nothing here does I/O or reads the clock.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -195,3 +196,32 @@ class ClientState:
     @property
     def stale(self) -> bool:
         return any(s.stale for s in self.sources)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One worsening, as `syncbot alerts --format json` lists it."""
+
+    milestone: str | None
+    kind: str  # status | missed | forecast | dependency_overdue | escalation
+    old: str | None
+    new: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One internal message: a milestone's (or a dependency's) worsenings of one evaluation."""
+
+    subject: str  # milestone id, or "dep:<key>"
+    changes: tuple[Change, ...]
+    milestone: MilestoneState | None = None
+    dependency: DependencyState | None = None
+    pushes: tuple[MilestoneState, ...] = ()  # milestones its slip pushes, down the chain
+    mention: tuple[str, ...] = ()  # Slack user ids to mention (escalation.notify)
+
+    @property
+    def identity(self) -> str:
+        """Stable across processes and restarts: the same change is the same alert."""
+        text = "|".join(f"{c.kind}={c.new}" for c in self.changes)
+        return hashlib.sha256(f"{self.subject}|{text}".encode()).hexdigest()

@@ -293,6 +293,13 @@ SUBCOMMANDS = (
     ("blockers", "what is waiting on the client, with due dates and impact"),
     ("digest", "preview the next digest for this channel (only you see it)"),
     ("signoff <phase>", "sign off a project phase (approvers only)"),
+    (
+        "note <milestone> <text>",
+        (
+            "set a milestone's client-facing note, its cause and recovery (reviewers only, in "
+            "the internal channel; `note <milestone> clear` removes it)"
+        ),
+    ),
     ("help", "this list"),
 )
 
@@ -551,3 +558,92 @@ def share_revoked(count: int, client: str) -> str:
 
 def share_not_found(client: str) -> str:
     return f"no such link for client {client} (give the token, its URL, or the id `--list` shows)"
+
+
+# -- alerts (syncbot.rules.alerts, rendered by syncbot.render.alerts) -------------------------
+
+
+def status_change(milestone: str, old: str, new: str) -> str:
+    return f"'{milestone}' went from {STATUS_LABEL[old].lower()} to {STATUS_LABEL[new].lower()}"
+
+
+def missed_change(milestone: str, planned: dt.date) -> str:
+    return f"'{milestone}' {missed_planned(planned)}"
+
+
+def forecast_change(milestone: str, old: dt.date, new: dt.date) -> str:
+    return (
+        f"'{milestone}' is now expected {new.isoformat()} instead of {old.isoformat()} "
+        f"({plural((new - old).days, 'day')} later)"
+    )
+
+
+def dependency_overdue_change(summary: str, due: dt.date | None) -> str:
+    when = f" (due {due.isoformat()})" if due else ""
+    return f"client dependency '{summary}' is overdue{when}"
+
+
+def escalation_change(summary: str, late: int, after: int) -> str:
+    return (
+        f"client dependency '{summary}' has been overdue for {plural(late, 'day')} "
+        f"(escalation after {plural(after, 'day')})"
+    )
+
+
+ALERT_HEADSUP = "Draft client heads-up"
+REVIEW_SEND = "Send to client"
+REVIEW_SKIP = "Skip"
+
+DRAFT_MARK = "Draft for the client channel"
+SECTION_HEADSUP = "What changed"
+
+
+def draft_note(where: str) -> str:
+    return (
+        f"{DRAFT_MARK} ({where}): nothing is sent until a reviewer presses "
+        f"{REVIEW_SEND!r}; {REVIEW_SKIP!r} sends nothing."
+    )
+
+
+def headsup_title(client: str, milestone: str) -> str:
+    return f"{client} — an update on '{milestone}'"
+
+
+def headsup_summary() -> str:
+    return "We want you to hear this from us today, not at the next project update."
+
+
+ACTION_UNKNOWN = "I don't know that button."
+REVIEW_UNKNOWN = "This draft is no longer known to syncbot: nothing was sent."
+REVIEW_NOT_REVIEWER = (
+    "Only this client's reviewers, in the agency's own workspace, can send or skip its drafts. "
+    "Nothing was changed."
+)
+REVIEW_NO_TOKEN = "syncbot cannot post right now (no bot token is set): nothing was sent."
+REVIEW_NOT_YET = (
+    "Slack did not take the post just now: it stays queued and syncbot retries it shortly."
+)
+REVIEW_SENT = "Sent to the client."
+REVIEW_SKIPPED = "Skipped: nothing was sent to the client."
+REVIEW_SUPERSEDED = "A newer draft replaced this one: its buttons no longer act."
+HEADSUP_NOTHING = "There is nothing to tell the client about this milestone right now."
+HEADSUP_DRAFTED = "Drafted a heads-up for the client below: review it, then send or skip it."
+
+NOTE_USAGE = "Say which milestone and what to note: `/syncbot note 3.1 <text>` or `note 3.1 clear`."
+NOTE_INTERNAL_ONLY = "Notes are set in the agency's internal channel of the client, not here."
+
+
+def note_not_reviewer(client: str) -> str:
+    return f"Only {client}'s reviewers can set the notes its client reads. Nothing was changed."
+
+
+def note_unknown_milestone(given: str, ids: Sequence[str]) -> str:
+    return f"There is no milestone '{given}' (milestones: {', '.join(ids)}). Nothing was changed."
+
+
+def note_set(milestone: str) -> str:
+    return f"Note set on milestone {milestone}: both audiences see it with the milestone."
+
+
+def note_cleared(milestone: str) -> str:
+    return f"Note on milestone {milestone} cleared."

@@ -30,8 +30,10 @@ from syncbot.errors import SettingsError, SyncbotError
 from syncbot.metrics import Metrics
 from syncbot.pages import CHART_NAME, PAGES_PREFIX, ClientPages
 from syncbot.settings import Settings
+from syncbot.slack.actions import Actions
 from syncbot.slack.bolt import EVENTS_PATH, INLINE_SECONDS, SlackApp
 from syncbot.slack.commands import Commands
+from syncbot.slack.outbox import Outbox
 from syncbot.slack.posting import SlackAccess, SlackPoster
 from syncbot.web import (
     HEALTH_PATH,
@@ -108,6 +110,9 @@ class Runtime:
             client=WebClient(base_url=slack_access(settings).base_url),
             inline_seconds=inline_seconds,
         )
+        self.access = slack_access(settings)
+        self._team: str | None = None
+        self.slack.actions = Actions(app, self._outbox, self.team)
         self.router = Router()
         self.routes: list[str] = []  # "METHOD /path", for the line `syncbot run` prints
         if secret:
@@ -122,6 +127,27 @@ class Runtime:
             self.routes += [f"GET {HEALTH_PATH}", f"GET {METRICS_PATH}"]
         self._app_token = app_token
         self._socket: object | None = None
+
+    def _outbox(self) -> Outbox | None:
+        try:
+            poster = SlackPoster.connect(self.access)
+        except SettingsError:
+            return None
+        return Outbox(
+            self.app.store, poster, clock=self.app.clock, backoff=self.access.retry_backoff
+        )
+
+    def team(self) -> str | None:
+        """The workspace the app is installed in (auth.test), asked once; None if unknown."""
+        if self._team is None:
+            try:
+                self._team = str(SlackPoster.connect(self.access).auth_test().get("team_id") or "")
+            except Exception:
+                logger.warning(
+                    "auth.test failed: cannot tell the app's workspace yet", exc_info=True
+                )
+                return None
+        return self._team or None
 
     def _first_seen(self, signature: str) -> bool:
         return self.app.first_request("slack", signature, REPLAY_WINDOW)

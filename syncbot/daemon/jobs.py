@@ -32,6 +32,7 @@ from syncbot.config import Client
 from syncbot.errors import NoData, StoreError
 from syncbot.metrics import Metrics
 from syncbot.render.views import Audience
+from syncbot.slack.actions import Actions
 from syncbot.slack.outbox import Delivery, Outbox
 from syncbot.slack.posting import Poster
 
@@ -80,7 +81,17 @@ class Jobs:
             with self._lock:
                 self._synced.add(client.id)
             self.check_sources(client)
+            self.alerts(client)
         return result
+
+    def alerts(self, client: Client) -> list[Delivery]:
+        """Same-day alerts after a sync: what worsened since the last alerted state."""
+        outbox = self._outbox()
+        if outbox is None:
+            return []
+        results = [d.local(client.tz) for d in outbox.send_all(self.app.raise_alerts(client.id))]
+        self._record(results, f"alerts:{client.id}", kind="alert")
+        return results
 
     def digest(self, client_id: str, audience: str) -> list[Delivery]:
         """Post the digest of the period now is in, when it is due; always send what is
@@ -130,7 +141,13 @@ class Jobs:
                         return results
             results = [d.local(client.tz) for d in outbox.send_all(entries)]
             self._record(results, job)
+            self._supersede(client, outbox)
         return results
+
+    def _supersede(self, client: Client, outbox: Outbox) -> None:
+        """Drafts a newer draft replaced say so, and their buttons stop acting."""
+        for draft, new in self.app.superseded_drafts(client.id):
+            outbox.correct(draft, tuple(new), dict(draft.snapshot), draft.as_of)
 
     def housekeeping(self) -> None:
         """Retry queued digests and alerts, check every source's freshness (per client)."""
@@ -138,12 +155,19 @@ class Jobs:
             with self._job("housekeeping", client=client.id):
                 outbox = self._outbox()
                 if outbox is not None:
-                    for audience in AUDIENCES:
-                        entries = self.app.unsent(client.id, audience)
-                        if entries:
-                            results = [d.local(client.tz) for d in outbox.send_all(entries)]
-                            self._record(results, "housekeeping")
+                    entries = self.app.unsent_all(client.id)
+                    if entries:
+                        results = [d.local(client.tz) for d in outbox.send_all(entries)]
+                        self._record(results, "housekeeping")
+                    self._finish_releases(client, outbox)
                 self.check_sources(client)
+
+    def _finish_releases(self, client: Client, outbox: Outbox) -> None:
+        """A release a process began and did not finish (killed between the press and the
+        post): post it now, once, and mark its draft."""
+        for review in self.app.unfinished_releases():
+            if review.client_id == client.id:
+                Actions(self.app, lambda: outbox, lambda: None).finish(review, outbox)
 
     def startup(self) -> None:
         """Once at start: the digests owed now (within the grace), then housekeeping."""

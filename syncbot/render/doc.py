@@ -27,9 +27,11 @@ class Ref:
 
 @dataclass(frozen=True)
 class Mention:
-    """A Slack user syncbot itself mentions (an id from its configuration or from Slack)."""
+    """A Slack user syncbot itself mentions (an id from its configuration or from Slack);
+    `name` is what plain text shows instead."""
 
     user_id: str
+    name: str = ""
 
 
 Span = str | Ref | Mention
@@ -72,7 +74,7 @@ def _plain(span: Span) -> str:
         return span
     if isinstance(span, Ref):
         return span.key
-    return f"@{span.user_id}"
+    return span.name or f"@{span.user_id}"
 
 
 def refs(keys: Iterable[str], links: Mapping[str, str], sep: str = ", ") -> list[Span]:

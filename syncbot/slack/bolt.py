@@ -31,6 +31,7 @@ from slack_sdk import WebClient
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from syncbot import messages
+from syncbot.slack.actions import Actions, Press
 from syncbot.slack.commands import Commands, Reply, SlashRequest
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,30 @@ class SlackApp:
             process_before_response=False,
         )
         self.bolt.command(re.compile(r"^/"))(self._on_command)
+        self.bolt.action(re.compile(r"^syncbot_"))(self._on_action)
+        self.actions: Actions | None = None
+
+    def _on_action(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        """A button: acked at once (Slack's 3 s), acted on in a worker, answered ephemerally."""
+        ack()
+        press = Press.from_payload(body)
+        actions = self.actions
+        if press is None or actions is None:
+            return
+        future = self.pool.submit(actions.handle, press)
+
+        def reply(done: concurrent.futures.Future[str]) -> None:
+            try:
+                text = done.result()
+            except Exception:
+                logger.exception("button %s failed", press.action)
+                text = messages.SLASH_FAILED
+            try:
+                respond(text=text, response_type="ephemeral", replace_original=False)
+            except Exception:
+                logger.exception("could not answer a button press through its response_url")
+
+        future.add_done_callback(reply)
 
     def _on_command(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         request = SlashRequest.from_payload(command)

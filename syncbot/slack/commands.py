@@ -89,6 +89,8 @@ class Commands:
             return _text(messages.slash_help(request.command, several_clients=several))
         if sub == "signoff":
             return self._signoff(request, place, args)
+        if sub == "note":
+            return self._note(request, place, args)
         if sub not in ANSWERS:
             return _text(messages.slash_unknown(sub, request.command))
         chosen = self._choose(request, place, sub, args, need_one=sub == "digest")
@@ -142,6 +144,29 @@ class Commands:
             return _text(messages.slash_which_client(request.command, sub, ids))
         return place.clients
 
+    # -- notes --------------------------------------------------------------------------------
+
+    def _note(self, request: SlashRequest, place: _Place, args: Sequence[str]) -> Reply:
+        """`note <milestone> <text>` / `note <milestone> clear`: reviewers, internal channel."""
+        if place.audience != "internal":
+            return _text(messages.NOTE_INTERNAL_ONLY)
+        target = _note_target(place, args)
+        if isinstance(target, str):
+            return _text(target)
+        client, milestone, words = target
+        if not self.app.may_review(client.id, request.user_id):
+            logger.warning("note refused: %s is not a reviewer of %s", request.user_id, client.id)
+            return _text(messages.note_not_reviewer(client.name))
+        if milestone not in {m.id for m in client.milestones}:
+            return _text(
+                messages.note_unknown_milestone(milestone, [m.id for m in client.milestones])
+            )
+        clear = len(words) == 1 and words[0].lower() == "clear"
+        self.app.note(client.id, milestone, None if clear else " ".join(words), by=request.user_id)
+        if clear:
+            return _text(messages.note_cleared(milestone), public=True)
+        return _text(messages.note_set(milestone), public=True)
+
     # -- sign-off ---------------------------------------------------------------------------
 
     def _signoff(self, request: SlashRequest, place: _Place, args: Sequence[str]) -> Reply:
@@ -174,6 +199,20 @@ class Commands:
         logger.info("phase %r of %s signed off by %s", phase, client.id, request.user_id)
         before, after = messages.signoff_recorded(phase, day)
         return _text(before, Mention(record.user_id), after, public=True)
+
+
+def _note_target(place: _Place, args: Sequence[str]) -> tuple[Client, str, list[str]] | str:
+    """(client, milestone id, the rest) of `note [client] <milestone> <text|clear>`."""
+    rest = list(args)
+    clients = place.clients
+    if len(clients) > 1:
+        wanted = [c for c in clients if rest and c.id == rest[0].lower()]
+        if not wanted:
+            return messages.slash_which_client("/syncbot", "note", [c.id for c in clients])
+        clients, rest = (wanted[0],), rest[1:]
+    if len(rest) < 2:
+        return messages.NOTE_USAGE
+    return clients[0], rest[0], rest[1:]
 
 
 def _match_phase(given: str, phases: Sequence[str]) -> str | None:

@@ -9,12 +9,15 @@
     store.claims     whether an outbox claim's holder is alive    (store/claims.py)
     store.seen       request ids seen recently (replays)          (store/seen.py)
     store.notes      client-facing milestone notes                (store/notes.py)
+    store.alerts     what the alerts last saw, per subject        (store/alerts.py)
+    store.reviews    client posts waiting for a reviewer          (store/reviews.py)
 
 The engine, sessions and the translation of database errors live in `store/db.py`.
 """
 
 from __future__ import annotations
 
+from syncbot.store.alerts import AlertStore
 from syncbot.store.claims import OwnerLocks
 from syncbot.store.db import Database
 from syncbot.store.history import HistoryStore, MilestoneSnapshot
@@ -22,6 +25,7 @@ from syncbot.store.links import LinkStore, ShareLink
 from syncbot.store.meta import MetaStore
 from syncbot.store.notes import NoteStore
 from syncbot.store.outbox import OutboxEntry, OutboxKey, OutboxStore, PostedDigest, new_entry
+from syncbot.store.reviews import ReviewStore
 from syncbot.store.seen import SeenStore
 from syncbot.store.signoffs import SignOff, SignoffStore
 from syncbot.store.tickets import SourceRecord, TicketStore
@@ -58,6 +62,8 @@ class Store:
         self.claims = OwnerLocks(self.db)
         self.seen = SeenStore(self.db)
         self.notes = NoteStore(self.db)
+        self.alerts = AlertStore(self.db)
+        self.reviews = ReviewStore(self.db)
 
     @property
     def url(self) -> str:

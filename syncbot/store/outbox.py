@@ -184,6 +184,16 @@ class OutboxStore:
             )
             return [_entry(row) for row in rows]
 
+    def unsent_all(self, client_id: str) -> list[OutboxEntry]:
+        """Every row of a client not (fully) posted yet, whatever its audience."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.client_id == client_id, OutboxRow.state != "sent")
+                .order_by(OutboxRow.period, OutboxRow.audience)
+            )
+            return [_entry(row) for row in rows]
+
     def backlog(self) -> int:
         """How many rows are queued and not fully posted (all clients; for /metrics)."""
         with self.db.session() as session:

@@ -7,31 +7,23 @@ from pathlib import Path
 
 import pytest
 from scenario import jira_issue, write_pages
+from support import configs
 
 from syncbot.cli import main
 from syncbot.store import Store
 
-CONFIG = """
-[[clients]]
-id = "dal"
-name = "Dallas"
-internal_channel = "CINT"
-client_channel = "CDAL"
-timezone = "America/Chicago"
 
-[[clients.sources]]
-kind = "jira-export"
-project = "DAL"            # copied from a live source, with `path` added
-{extra}
-path = "jira/page-*.json"
+def dallas(**source_keys: str) -> configs.Table:
+    """A client whose export source was copied from a live one (`project`), `path` added."""
+    return configs.client(
+        "dal",
+        name="Dallas",
+        client_channel="CDAL",
+        sources=[configs.source(project="DAL", path="jira/page-*.json", **source_keys)],
+        milestones=[configs.milestone("1", name="Pilot", epic="DAL-100")],
+    )
 
-[[clients.milestones]]
-id = "1"
-name = "Pilot"
-phase = "Build"
-planned = 2026-03-20
-match = {{ epic = "DAL-100" }}
-"""
+
 SOURCE = "jira-export:jira/page-*.json"
 
 
@@ -52,9 +44,7 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             {"issues": [issue("DAL-4", "DAL")], "isLast": True},
         ],
     )
-    path = tmp_path / "syncbot.toml"
-    path.write_text(CONFIG.format(extra=""), encoding="utf-8")
-    return path
+    return configs.write_config(tmp_path / "syncbot.toml", dallas())
 
 
 def stored(config: Path) -> list[str]:
@@ -70,7 +60,7 @@ def test_check_accepts_project_on_an_export_and_refuses_jql(
 ) -> None:
     assert main(["check", "--config", str(config)]) == 0
 
-    config.write_text(CONFIG.format(extra='jql = "project = DAL"'), encoding="utf-8")
+    configs.write_config(config, dallas(jql="project = DAL"))
     capsys.readouterr()
     assert main(["check", "--config", str(config)]) == 2
     assert capsys.readouterr().err.strip() == (

@@ -11,33 +11,17 @@ import pytest
 from servers.base import Response
 from servers.jira import EMAIL, TOKEN, FakeJira, at
 from servers.linear import API_KEY, FakeLinear, utc
+from support import configs
 
 from syncbot.cli import main
 from syncbot.store import Store
 
-CONFIG = """
-[[clients]]
-id = "acme"
-name = "Acme"
-internal_channel = "CINT"
-client_channel = "CACME"
-timezone = "America/Chicago"
-
-[[clients.sources]]
-kind = "jira"
-project = "ACME"
-
-[[clients.sources]]
-kind = "linear"
-team = "ENG"
-
-[[clients.milestones]]
-id = "1"
-name = "Pilot"
-phase = "Build"
-planned = 2026-03-20
-match = { epic = "ACME-100" }
-"""
+CONFIG = configs.client(
+    "acme",
+    client_channel="CACME",
+    sources=[configs.source("jira", project="ACME"), configs.source("linear", team="ENG")],
+    milestones=[configs.milestone("1", name="Pilot", epic="ACME-100")],
+)
 JIRA, LINEAR = "jira:ACME", "linear:ENG"
 
 
@@ -75,9 +59,7 @@ def config(
         "SYNCBOT_SOURCE_TIMEOUT_SECONDS": "2",
     }.items():
         monkeypatch.setenv(name, value)
-    path = tmp_path / "syncbot.toml"
-    path.write_text(CONFIG, encoding="utf-8")
-    return path
+    return configs.write_config(tmp_path / "syncbot.toml", CONFIG)
 
 
 def sync(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:

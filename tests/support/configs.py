@@ -55,6 +55,7 @@ def client(
     schedule: Mapping[str, Any] | None = None,
     **keys: Any,
 ) -> Table:
+    keys.setdefault("client_review", "off")  # tests of the review flow ask for it
     table: Table = {
         "id": id,
         "name": name or id.title(),
@@ -63,6 +64,9 @@ def client(
         "timezone": timezone,
         **{k: _date(v) if k == "baseline" else v for k, v in keys.items()},
     }
+    for nested in ("people", "escalation"):
+        if nested in table:
+            table[f"_{nested}"] = table.pop(nested)
     if schedule:
         table["schedule"] = dict(schedule)
     table["sources"] = list(sources) or [source(path=f"{id}/page-*.json")]
@@ -76,8 +80,12 @@ def config_text(*clients: Table, schedule: Mapping[str, Any] | None = None) -> s
         out += ["[schedule]", *_pairs(schedule), ""]
     for table in clients:
         out.append("[[clients]]")
-        nested = {k: v for k, v in table.items() if k in ("schedule", "sources", "milestones")}
+        tables = ("schedule", "sources", "milestones", "_people", "_escalation")
+        nested = {k: v for k, v in table.items() if k in tables}
         out += _pairs({k: v for k, v in table.items() if k not in nested})
+        for name in ("_people", "_escalation"):
+            if name in nested:
+                out += [f"[clients.{name[1:]}]", *_pairs(nested[name])]
         if "schedule" in nested:
             out += ["[clients.schedule]", *_pairs(nested["schedule"])]
         for item in nested.get("sources", []):
