@@ -115,6 +115,7 @@ class MilestoneState:
     days_late: int | None = None  # actual (or forecast) minus planned; negative when early
     note: str | None = None  # the client-facing note (cause and recovery), when set
     reason: str = ""  # why the forecast is where it is, client-safe: note, driver or work
+    drifting: bool = False  # late work sets it: it moves a day later each day, nothing new
 
     @property
     def is_open(self) -> bool:

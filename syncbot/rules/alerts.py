@@ -6,7 +6,9 @@ to record out. A milestone alerts when its status is worse (on_track < at_risk <
 when it becomes overdue, and once more, naming the escalation people, when it has been overdue
 for more than `escalation.after_days`. Improvements raise nothing; they are recorded, so a
 later slip alerts again. A subject seen for the first time is recorded without alerting: on a
-first evaluation everything would be "new", and that is the digest's job.
+first evaluation everything would be "new", and that is the digest's job. A forecast set by
+work already late moves a day later each day (`drifting`): that daily move alerts once, when
+it starts, not every day (the miss is its news).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def evaluate(
             "status": m.status.value,
             "forecast": m.forecast.isoformat() if m.forecast else None,
             "missed": m.missed,
+            "drifting": m.drifting,
         }
         record[m.id] = now
         before = recorded.get(m.id)
@@ -89,7 +92,15 @@ def _milestone_changes(m: MilestoneState, before: Mapping[str, Any]) -> list[Cha
         text = messages.missed_change(m.name, m.planned)
         changes.append(Change(m.id, "missed", "false", "true", text))
     old_forecast = _date(before.get("forecast"))
-    if m.forecast is not None and old_forecast is not None and m.forecast > old_forecast:
+    # A forecast late work sets moves a day later every day: that is the miss (already said),
+    # not a new slip. It alerts when it starts drifting, and when it jumps beyond the drift.
+    drift = bool(before.get("drifting")) and m.drifting
+    if (
+        m.forecast is not None
+        and old_forecast is not None
+        and m.forecast > old_forecast
+        and not drift
+    ):
         text = messages.forecast_change(m.name, old_forecast, m.forecast)
         changes.append(
             Change(m.id, "forecast", old_forecast.isoformat(), m.forecast.isoformat(), text)

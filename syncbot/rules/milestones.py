@@ -80,6 +80,7 @@ class Floor:
     date: dt.date
     name: str = ""  # the predecessor's name (client-safe)
     end: dt.date | None = None  # the predecessor's own end (actual, else forecast)
+    drifting: bool = False  # it moves a day later every day, as its source does
 
 
 def milestone_state(
@@ -106,6 +107,7 @@ def milestone_state(
     actual = actual_date(tickets, tz)
     set_by: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     by_blockers: tuple[str, ...] = ()
+    drifting = False
     pushed: Floor | None = None
     if actual is not None:
         predicted, state = None, Status.DONE
@@ -118,6 +120,13 @@ def milestone_state(
                 pushed = floor
         if pushed is not None:
             predicted = pushed.date
+        # Set by work already late (or undated), a blocker or a dependency past due, or a
+        # predecessor that is: the forecast moves a day later each day with nothing new.
+        drifting = (
+            pushed.drifting
+            if pushed is not None
+            else _drifts(predicted, milestone.planned, open_, blockers, internal, as_of)
+        )
         early = bool(late) or any(d.overdue for d in blockers)
         state = status(milestone.planned, predicted, early_warning=early)
         if not tickets and state is Status.ON_TRACK and milestone.planned >= as_of:
@@ -151,6 +160,7 @@ def milestone_state(
         days_late=late_by.days,
         note=open_note,
         reason=_reason(open_note, pushed, blockers, set_by[1]),
+        drifting=drifting,
     )
 
 
@@ -164,7 +174,35 @@ def predecessor_floor(successor: Milestone, predecessor: MilestoneState) -> Floo
     the plan allowed."""
     lag = max(successor.planned - predecessor.planned, dt.timedelta(0))
     finish = end(predecessor)
-    return Floor(predecessor.id, finish + lag, predecessor.name, finish)
+    return Floor(predecessor.id, finish + lag, predecessor.name, finish, predecessor.drifting)
+
+
+def moves_daily(due: dt.date | None, as_of: dt.date) -> bool:
+    """A missing or past due date counts as the as-of date, so it moves a day each day."""
+    return due is None or due < as_of
+
+
+def _drifts(
+    predicted: dt.date,
+    planned: dt.date,
+    open_tickets: Sequence[Ticket],
+    blockers: Sequence[DependencyState],
+    internal: Sequence[Floor],
+    as_of: dt.date,
+) -> bool:
+    """Whether the forecast is set by something already late (or undated), so that it moves
+    a day later each day with nothing new: a late ticket, a client dependency or an
+    internal blocker past due. A date someone set is never drift."""
+    if predicted <= planned:
+        return False
+    if predicted == as_of:
+        dated = [t for t in open_tickets if t.due is not None]
+        if not dated or any(moves_daily(t.due, as_of) for t in open_tickets):
+            return True
+    if predicted == as_of + days(1):
+        if any(moves_daily(d.due, as_of) for d in blockers):
+            return True
+    return any(f.drifting and f.date == predicted for f in internal)
 
 
 def blocker_floor(blocker: Ticket, as_of: dt.date) -> dt.date:

@@ -18,7 +18,13 @@ from syncbot.domain import (
 from syncbot.rules import membership, warnings
 from syncbot.rules.dependencies import dependencies
 from syncbot.rules.earned_value import earned_value
-from syncbot.rules.milestones import Floor, blocker_floor, milestone_state, predecessor_floor
+from syncbot.rules.milestones import (
+    Floor,
+    blocker_floor,
+    milestone_state,
+    moves_daily,
+    predecessor_floor,
+)
 
 
 def compute_state(
@@ -149,7 +155,7 @@ def _internal_blockers(
                 b = by_key.get(key)
                 if b is None or not b.is_open or b.has_label(labels) or key in found:
                     continue
-                found[key] = Floor(key, blocker_floor(b, as_of))
+                found[key] = Floor(key, blocker_floor(b, as_of), drifting=moves_daily(b.due, as_of))
         if found:
             out[mid] = list(found.values())
     return out
