@@ -7,6 +7,7 @@
     store.meta       installation-wide values                     (store/meta.py)
     store.claims     whether an outbox claim's holder is alive    (store/claims.py)
     store.seen       request ids seen recently (replays)          (store/seen.py)
+    store.dirty      sources a webhook marked for a sync          (store/dirty.py)
 
 The engine, sessions and the translation of database errors live in `store/db.py`.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from syncbot.store.claims import OwnerLocks
 from syncbot.store.db import Database
+from syncbot.store.dirty import DirtyStore
 from syncbot.store.history import HistoryStore, MilestoneSnapshot
 from syncbot.store.meta import MetaStore
 from syncbot.store.outbox import OutboxEntry, OutboxKey, OutboxStore, PostedDigest, new_entry
@@ -51,6 +53,7 @@ class Store:
         self.meta = MetaStore(self.db)
         self.claims = OwnerLocks(self.db)
         self.seen = SeenStore(self.db)
+        self.dirty = DirtyStore(self.db)
 
     @property
     def url(self) -> str:
