@@ -301,7 +301,7 @@ class Leadership:
                 return
             if self.leading:
                 if not self.lock.check():
-                    self.leading = False
+                    self.leading, self.holder = False, None
                     logger.error(
                         "lost the leader lock (%s): scheduler stopped; serving HTTP, trying "
                         "to lead again every %g s",
@@ -310,7 +310,7 @@ class Leadership:
                     )
                     self._call(self.on_deposed, "stepping down")
             elif self.lock.acquire():
-                self.leading = True
+                self.leading, self.holder = True, self.instance
                 logger.info(
                     "leader: %s holds the leader lock: starting the scheduler", self.instance
                 )

@@ -248,7 +248,10 @@ def test_socket_mode_only_mounts_no_http_endpoint_and_reports_a_bad_app_token(
     runtime = Runtime(env.app(**settings), env.settings(**settings))
     try:
         # Nothing Slack sends over HTTP; the webhook paths answer 404 without their secrets.
-        assert runtime.socket_mode and runtime.router.paths == ["/webhooks/jira", "/webhooks/linear"]
+        assert runtime.socket_mode and runtime.router.paths == [
+            "/webhooks/jira",
+            "/webhooks/linear",
+        ]
     finally:
         runtime.close()
     monkeypatch.setenv("SYNCBOT_SLACK_APP_TOKEN", "xapp-1-test")
