@@ -172,9 +172,12 @@ def test_dependencies_are_open_labelled_tickets_counting_days_from_blocked_since
     for dep in state.dependencies:
         source = by_key[dep.key]
         assert source.is_open and source.has_label(config.client_dependency_labels)
-        assert dep.days_blocked == (as_of - dep.blocked_since).days
-        if dep.blocked_since <= as_of:
-            assert dep.days_blocked >= 0
+        if dep.blocked_since is None:  # not blocking yet (v2): counts no days
+            assert dep.days_blocked == 0
+        else:
+            assert dep.days_blocked == (as_of - dep.blocked_since).days
+            if dep.blocked_since <= as_of:
+                assert dep.days_blocked >= 0
         assert list(dep.blocks) == [m for m in milestone_ids if m in dep.blocks]
     expected = {t.key for t in tickets if t.is_open and t.has_label(["client-dependency"])}
     assert {d.key for d in state.dependencies} == expected
