@@ -55,7 +55,7 @@ JIRA_PATH = "/webhooks/jira"
 LINEAR_PATH = "/webhooks/linear"
 LINEAR_WINDOW_MS = 60_000
 DELIVERY_WINDOW = dt.timedelta(days=1)  # how long a delivery id is remembered
-ANSWER_SECONDS = 0.5
+ANSWER_SECONDS = 0.8
 MAX_BODY = 1 << 20
 Tracker = Literal["jira", "linear"]
 SECRET_SETTING = {"jira": "SYNCBOT_JIRA_WEBHOOK_SECRET", "linear": "SYNCBOT_LINEAR_WEBHOOK_SECRET"}

@@ -5,13 +5,18 @@ connection noticed at the next check, the lock taken by a follower then), and a 
 on a SQLite file refused in one line. End to end: two real `syncbot run` processes on one
 PostgreSQL schema; the leader is SIGKILLed the moment Slack accepts its first digest of a
 minute; the follower leads within seconds and posts the rest of that minute's digests once;
-a restarted process follows; SIGTERM hands leadership over. Every message is counted.
+a restarted process follows; SIGTERM hands leadership over. Every message is counted. And a
+webhook delivered to the follower reaches the leader through the database: the leader syncs
+within seconds, a burst in at most two syncs, a redelivery in none.
 """
 
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import datetime as dt
+import hashlib
+import hmac
 import os
 import signal
 import time
@@ -21,6 +26,8 @@ from pathlib import Path
 import pytest
 from daemon_support import digest_key, glx_issues
 from scenario import write_pages
+from servers.jira import EMAIL, FakeJira, at
+from servers.jira import TOKEN as JIRA_TOKEN
 from servers.slack import TOKEN as SLACK_TOKEN
 from servers.slack import FakeSlack
 from sqlalchemy import create_engine, text
@@ -278,3 +285,114 @@ def _minutes(first: str, last: str) -> list[str]:
         out.append(start.strftime("%Y-%m-%dT%H:%MZ"))
         start += dt.timedelta(minutes=1)
     return out
+
+
+WEBHOOK_SECRET = "leader-test-webhook-secret"
+PAYLOAD = Path(__file__).resolve().parents[1] / "payloads" / "webhooks" / "jira-issue-updated.json"
+
+
+def test_a_webhook_to_the_follower_is_synced_by_the_leader_within_seconds(
+    tmp_path: Path, pg_url: str
+) -> None:
+    acme = configs.client(
+        "acme",
+        client_channel="CACME",
+        sources=[configs.source("jira", project="ACME")],
+        milestones=[configs.milestone("1.1", epic="ACME-10")],
+    )
+    config = configs.write_config(
+        tmp_path / "syncbot.toml", acme, schedule={"sync_every_minutes": 60}
+    )
+    body = PAYLOAD.read_bytes()
+    signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+    def deliver(daemon: Daemon, delivery: str) -> tuple[int, str]:
+        headers = {
+            "Content-Type": "application/json",
+            "X-Hub-Signature": signature,
+            "X-Atlassian-Webhook-Identifier": delivery,
+        }
+        return daemon.request("/webhooks/jira", body, headers)
+
+    with FakeJira("cloud") as jira, FakeSlack(channels=("CINT", "CACME")) as slack:
+        jira.add("ACME-11", updated=at(2026, 3, 2, 10), epic="ACME-10")
+        env = environment(
+            SYNCBOT_CONFIG=str(config),
+            SYNCBOT_DATABASE_URL=pg_url,
+            SYNCBOT_JIRA_URL=jira.url,
+            SYNCBOT_JIRA_EMAIL=EMAIL,
+            SYNCBOT_JIRA_TOKEN=JIRA_TOKEN,
+            SYNCBOT_JIRA_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            SYNCBOT_SLACK_BOT_TOKEN=SLACK_TOKEN,
+            SYNCBOT_SLACK_API_URL=slack.api_url,
+            SYNCBOT_SLACK_SIGNING_SECRET="leader-test-secret",
+            SYNCBOT_HOST="127.0.0.1",
+            SYNCBOT_PORT="0",
+            SYNCBOT_LOG_FORMAT="json",
+            SYNCBOT_SHUTDOWN_SECONDS="1",
+        )
+        daemons: list[Daemon] = []
+        try:
+            a = Daemon("A", 0.0, env, tmp_path)
+            daemons.append(a)
+            wait_for("A to lead", a.leading)
+            wait_for("A's first sync", lambda: a.health()["status"] == "ok")
+            b = Daemon("B", 0.0, env, tmp_path)
+            daemons.append(b)
+            wait_for("B to follow", b.following)
+            jira.reset_log()
+
+            started = time.monotonic()
+            status, answer = deliver(b, "first")
+            answered = time.monotonic() - started
+            assert status == 200 and '"sources": 1' in answer and answered < 1.0
+            wait_for("the leader's sync", lambda: jira.count("/search/jql"), timeout=10)
+            latency = time.monotonic() - started
+            [search] = jira.log("/search/jql")
+            jql = search.json()["jql"] if search.method == "POST" else search.param("jql")
+            assert "updated >=" in str(jql)  # incremental
+            print(f"webhook: answered in {answered:.3f} s, synced {latency:.1f} s after")
+            wait_for("the first webhook sync to finish", lambda: _webhook_syncs(a) == (1, 1))
+
+            # A burst of 20 deliveries (and one redelivery) to the follower: at most two syncs.
+            jira.reset_log()
+            names = [f"burst-{n}" for n in range(20)] + ["burst-0"]
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(lambda name: deliver(b, name), names))
+            assert all(code == 200 for code, _ in answers)
+            assert sum('"duplicate": true' in text for _, text in answers) == 1
+            wait_for("the burst's sync", lambda: jira.count("/search/jql"), timeout=10)
+            store = Store(pg_url)
+            try:
+                wait_for(
+                    "every mark to be synced",
+                    lambda: not store.dirty.pending() and _settled(a),
+                    timeout=20,
+                )
+            finally:
+                store.close()
+            started_syncs, finished = _webhook_syncs(a)
+            assert 2 <= started_syncs <= 3 and started_syncs == finished  # first + burst
+            assert jira.count("/search/jql") == started_syncs - 1
+            assert not [r for r in b.records() if r["message"].startswith("webhook: syncing")]
+            assert b.sigterm() < 10 and a.sigterm() < 10
+        finally:
+            for daemon in daemons:
+                daemon.kill()
+        assert not jira.crashes
+
+
+def _webhook_syncs(daemon: Daemon) -> tuple[int, int]:
+    """(webhook syncs started, webhook syncs finished) per the daemon's log."""
+    records = daemon.records()
+    started = sum(r["message"].startswith("webhook: syncing") for r in records)
+    finished = sum(
+        r.get("job") == "webhook:acme" and r["message"].startswith("acme/jira:ACME: fetched")
+        for r in records
+    )
+    return started, finished
+
+
+def _settled(daemon: Daemon) -> bool:
+    started, finished = _webhook_syncs(daemon)
+    return started == finished
