@@ -318,7 +318,7 @@ def test_the_watcher_syncs_marked_sources_incrementally_once_the_marks_settle(
     assert hooks.app.dirty_sources() == {}
     # Incremental: one search each, asking for what changed since the stored cursor.
     [beta, acme] = sorted(
-        (r.json() if r.method == "POST" else {"jql": r.param("jql")})["jql"]
+        str((r.json() if r.method == "POST" else {"jql": r.param("jql")})["jql"])
         for r in hooks.jira.log("/search/jql")
     )
     assert "updated >=" in acme and acme.startswith('project = "ACME"')
