@@ -76,7 +76,7 @@ def test_the_dockerfile_runs_syncbot_as_a_non_root_user_with_a_healthcheck() -> 
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     lines = re.sub(r"\\\n\s*", " ", text).splitlines()
     instructions = [line.split(None, 1) for line in lines if line and not line.startswith("#")]
-    by = {}
+    by: dict[str, list[str]] = {}
     for name, rest in instructions:
         by.setdefault(name.upper(), []).append(rest)
     assert re.fullmatch(r"python:3\.1[1-9]-slim", by["FROM"][0])
