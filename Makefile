@@ -31,6 +31,7 @@ lint: $(BIN)/.installed-test
 
 bench: $(BIN)/.installed-test
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_failover.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .syncbot

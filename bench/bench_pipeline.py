@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from syncbot import service
+from syncbot.app import Syncbot
 from syncbot.config import load_config
 from syncbot.render.views import status_document
 from syncbot.settings import Settings
@@ -96,15 +96,16 @@ def main() -> None:
         store = Store(f"sqlite:///{root / 'state.db'}")
         settings = Settings(_env_file=None)  # type: ignore[call-arg]
         now = lambda: dt.datetime.now(dt.UTC)  # noqa: E731 - a clock for the composition root
+        app = Syncbot(loaded, settings, store, now)
         started = time.perf_counter()
-        [report] = service.sync_client(loaded, client, settings, store, now=now)
+        [report] = app.sync(client.id).reports
         synced = time.perf_counter() - started
         started = time.perf_counter()
-        [report2] = service.sync_client(loaded, client, settings, store, now=now)
+        [report2] = app.sync(client.id).reports
         resynced = time.perf_counter() - started
         started = time.perf_counter()
-        state = service.client_state(loaded, client, store, as_of=dt.date(2026, 3, 10), now=now())
-        status_document(state, "internal", service.opaque_for(store, client.id))
+        state = app.state(client.id, as_of=dt.date(2026, 3, 10))
+        status_document(app.view(client.id, "internal", as_of=state.as_of), "internal")
         computed = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"tickets: {report.fetched} in {report.pages} pages (skipped {report.skipped})")

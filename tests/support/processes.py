@@ -77,17 +77,16 @@ class Daemon:
     def _listening(self) -> str | None:
         if self.proc.poll() is not None:
             raise AssertionError(f"{self.name} exited {self.proc.returncode}:\n{self.output()}")
-        first = self.output().split("\n", 1)[0]
-        found = re.search(r"listening on (http://\S+)", first)
+        found = re.search(r"^syncbot: listening on (http://\S+)", self.output(), re.MULTILINE)
         return found.group(1) if found else None
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def records(self) -> list[dict[str, Any]]:
-        """The JSON log records (every line after the `listening on` line)."""
+        """The JSON log records (every line but the `listening on` one)."""
         out = []
-        for line in self.output().splitlines()[1:]:
+        for line in self.output().splitlines():
             with contextlib.suppress(ValueError):
                 out.append(json.loads(line))
         return out
