@@ -33,6 +33,7 @@ lint: $(BIN)/.installed-test
 
 bench: $(BIN)/.installed-test
 	$(BIN)/python bench/bench_pipeline.py
+	$(BIN)/python bench/bench_failover.py
 
 # The trend chart README.md shows: the demo replayed week by week (config/demo/replay.py).
 readme-chart: $(BIN)/.installed

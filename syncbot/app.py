@@ -16,7 +16,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,13 +199,18 @@ class Syncbot:
         full: bool = False,
         as_of: dt.date | None = None,
         progress: Callable[[str], ProgressCallback | None] | None = None,
+        sources: Collection[str] | None = None,
     ) -> ClientSync:
-        """Sync every source of one client (a failing source is recorded and the others go
-        on), then record the day's state in the history: the report of that as-of day for
-        the trend (SPEC §9; the last sync of a day wins). A client none of whose sources has
-        ever synced has no state to record."""
+        """Sync every source of one client (only those named in `sources`, when given; a
+        failing source is recorded and the others go on), then record the day's state in the
+        history: the report of that as-of day for the trend (SPEC §9; the last sync of a day
+        wins). A client none of whose sources has ever synced has no state to record."""
         client = self.client(client_id)
-        reports = tuple(self._sync_source(client, s, full, progress) for s in client.sources)
+        reports = tuple(
+            self._sync_source(client, s, full, progress)
+            for s in client.sources
+            if sources is None or s.name in sources
+        )
         with self._lock:
             self._tickets.pop(client.id, None)
         tickets = self.tickets(client)
@@ -614,6 +619,27 @@ class Syncbot:
     def first_request(self, kind: str, key: str, window: dt.timedelta) -> bool:
         """True the first time a signed request (or a delivery) is seen within `window`."""
         return self.store.seen.first(kind, key, self.clock(), window)
+
+    # -- webhooks: sources to sync soon ------------------------------------------------------
+
+    def mark_dirty(
+        self,
+        sources: Sequence[tuple[str, str]],
+        *,
+        delivery: tuple[str, str] | None = None,
+        window: dt.timedelta = dt.timedelta(days=1),
+    ) -> bool:
+        """Mark (client id, source name) pairs for a sync by the leading daemon; False, marking
+        nothing, when `delivery` (kind, id) was already processed within `window`."""
+        return self.store.dirty.mark(sources, self.clock(), delivery=delivery, keep=window)
+
+    def dirty_sources(self) -> dict[tuple[str, str], int]:
+        """Sources marked for a sync, with the generation of their latest mark."""
+        return self.store.dirty.pending()
+
+    def take_dirty(self, key: tuple[str, str], generation: int) -> bool:
+        """Clear a mark unless a newer one came since `generation`."""
+        return self.store.dirty.take(key, generation)
 
     # -- the outbox ---------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from syncbot import __version__
 if TYPE_CHECKING:
     from syncbot.app import Syncbot, SyncReport
     from syncbot.config import LoadedConfig
-    from syncbot.connectors.base import ProgressCallback
+    from syncbot.connectors.base import Connections, ProgressCallback
     from syncbot.render.doc import DigestDoc
     from syncbot.render.views import Audience
     from syncbot.settings import Settings
@@ -99,7 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help=f"the demo's 'today' (default {DEMO_AS_OF})",
     )
-    sub.add_parser("check", parents=[common], help="validate configuration and secrets")
+    check = sub.add_parser("check", parents=[common], help="validate configuration and secrets")
+    check.add_argument(
+        "--live",
+        action="store_true",
+        help="also call each tracker and Slack once: credentials work, the bot is in every "
+        "configured channel and may post there",
+    )
     sync = sub.add_parser("sync", parents=[common, as_of], help="pull every source once")
     sync.add_argument("--full", action="store_true", help="force a full reconcile")
     status = sub.add_parser(
@@ -287,6 +293,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                 problems.append(
                     f"{where}: kind {source.kind!r} needs {missing} in the environment or .env"
                 )
+    found: list[str] = []
+    if getattr(args, "live", False):
+        found = _live_check(settings, loaded, connections)
+        problems += [line for line in found if not line.startswith("live: ")]
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
@@ -296,9 +306,57 @@ def cmd_check(args: argparse.Namespace) -> int:
     clients = plural(len(loaded.config.clients), "client")
     milestones = plural(sum(len(c.milestones) for c in loaded.config.clients), "milestone")
     print(f"{loaded.path}: OK ({clients}, {milestones})")
-    if slack:
+    for line in found:
+        print(line)
+    if slack and not found:
         print(f"note: {', '.join(slack)} not set: needed for `digest --post` and `run`")
     return 0
+
+
+def _live_check(settings: Settings, loaded: LoadedConfig, connections: Connections) -> list[str]:
+    """`check --live`: one call per tracker the config reads live (unless its credentials are
+    missing, which the static check reports), Slack auth.test and
+    conversations.info per channel. Lines starting "live: " say what worked; the others are
+    problems, each naming the setting or the config key to fix."""
+    from syncbot.connectors import whoami
+    from syncbot.errors import SourceError, SyncbotError
+    from syncbot.run import slack_access
+    from syncbot.slack.probe import check_slack
+
+    out: list[str] = []
+    trackers = {s.tracker for c in loaded.config.clients for s in c.sources if not s.is_export}
+    for tracker in sorted(trackers):
+        name = {"jira": "Jira", "linear": "Linear"}[tracker]
+        if settings.missing_for(tracker):
+            continue  # the line above names what to set
+        try:
+            out.append(f"live: {name} OK (signed in as {whoami(tracker, connections)})")
+        except SourceError as exc:  # already "Jira: Jira answered 401 ...: check ..."
+            out.append(str(exc))
+        except SyncbotError as exc:
+            out.append(f"{name}: {exc}")
+    if settings.slack_bot_token is None:
+        out.append(
+            "Slack: SYNCBOT_SLACK_BOT_TOKEN is not set: put the bot token (xoxb-...) in "
+            "the environment or .env"
+        )
+        return out
+    keys: dict[str, list[str]] = {}
+    for ci, client in enumerate(loaded.config.clients):
+        for key in ("internal_channel", "client_channel"):
+            keys.setdefault(getattr(client, key), []).append(f"clients[{ci}].{key}")
+    try:
+        slack = check_slack(
+            slack_access(settings), list(keys), timeout=int(settings.source_timeout_seconds) or 1
+        )
+    except SyncbotError as exc:
+        return [*out, f"Slack: {exc}"]
+    out += [f"Slack: {p}" for p in slack.token_problems]
+    for channel, problem in slack.channel_problems.items():
+        out.append(f"{loaded.path}: {', '.join(keys[channel])}: Slack channel {channel}: {problem}")
+    if slack.ok:
+        out.append(f"live: Slack OK ({slack.identity}, member of {len(keys)} channel(s))")
+    return out
 
 
 def cmd_sync(args: argparse.Namespace) -> int:

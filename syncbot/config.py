@@ -42,8 +42,8 @@ class _Model(BaseModel):
 class Schedule(_Model):
     internal_digest_cron: str = "0 9 * * mon"
     client_digest_cron: str = "0 9 * * mon"
-    client_digest_every_weeks: int = Field(default=2, ge=1)
-    sync_every_minutes: int = Field(default=10, ge=1)
+    client_digest_every_weeks: int = Field(default=2, ge=1, le=520)  # at most ten years
+    sync_every_minutes: int = Field(default=10, ge=1, le=525_600)  # at most a year: no overflow
     grace_minutes: int = Field(default=60, ge=0, le=MAX_GRACE_MINUTES)
 
     @field_validator("internal_digest_cron", "client_digest_cron")

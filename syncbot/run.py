@@ -3,10 +3,12 @@ the SIGTERM handling that stops them in order.
 
 `Runtime` is built from the settings: `router` to serve over HTTP (the client pages at
 GET /c/<token> always), Socket Mode when SYNCBOT_SLACK_APP_TOKEN is set (at least one of the
-two must be possible), and, with a daemon, its scheduler plus GET /healthz and GET /metrics.
-`serve` runs it until SIGTERM: the HTTP server stops first, then the scheduler (waiting up to
-SYNCBOT_SHUTDOWN_SECONDS for running jobs, safe to abandon: see `syncbot.daemon`); the exit
-code is 0.
+two must be possible), the tracker webhooks (`syncbot.webhooks`), and, with a daemon, its
+scheduler plus GET /healthz and GET /metrics. With a `Leadership` (`syncbot.daemon.leader`)
+the scheduler runs only while this process holds the leader lock; HTTP is served either way.
+`serve` runs it until SIGTERM: the HTTP server stops first, then the election, then the
+scheduler (waiting up to SYNCBOT_SHUTDOWN_SECONDS for running jobs, safe to abandon: see
+`syncbot.daemon`), and last the leader lock is released; the exit code is 0.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from syncbot import messages
 from syncbot.app import Syncbot
 from syncbot.daemon import Daemon
+from syncbot.daemon.leader import Leadership, instance_id, leader_lock
 from syncbot.errors import SettingsError, SyncbotError
 from syncbot.metrics import Metrics
 from syncbot.pages import CHART_NAME, PAGES_PREFIX, ClientPages
@@ -41,11 +44,13 @@ from syncbot.web import (
     HealthApp,
     HttpServer,
     JobInfo,
+    LeaderInfo,
     MetricsApp,
     Router,
     SchedulerInfo,
     health_document,
 )
+from syncbot.webhooks import JIRA_PATH, LINEAR_PATH, WebhookApp
 
 logger = logging.getLogger("syncbot")
 REPLAY_WINDOW = dt.timedelta(minutes=6)  # Slack's 5-minute signature window, and a margin
@@ -75,6 +80,19 @@ def daemon_for(app: Syncbot, settings: Settings) -> Daemon:
         housekeeping_seconds=settings.outbox_retry_seconds,
         shutdown_seconds=settings.shutdown_seconds,
         backoff=settings.slack_retry_backoff_seconds,
+        webhook_poll_seconds=settings.webhook_poll_seconds,
+    )
+
+
+def leadership_for(daemon: Daemon, settings: Settings, instance: str | None = None) -> Leadership:
+    """The election of `daemon` on its database (AnotherDaemon: a SQLite file in use)."""
+    who = instance or instance_id()
+    return Leadership(
+        leader_lock(daemon.store.db, who),
+        who,
+        every=settings.leader_check_seconds,
+        on_elected=daemon.start,
+        on_deposed=daemon.step_down,
     )
 
 
@@ -88,6 +106,7 @@ class Runtime:
         *,
         inline_seconds: float = INLINE_SECONDS,
         daemon: Daemon | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         secret = _secret(settings.slack_signing_secret)
         app_token = _secret(settings.slack_app_token)
@@ -120,7 +139,16 @@ class Runtime:
             self.routes.append(f"POST {EVENTS_PATH}")
         self.router.mount_prefix(PAGES_PREFIX, ClientPages(app))
         self.routes += [f"GET {PAGES_PREFIX}<token>", f"GET {PAGES_PREFIX}<token>/{CHART_NAME}"]
+        self.webhooks = [
+            WebhookApp(app, "jira", _secret(settings.jira_webhook_secret)),
+            WebhookApp(app, "linear", _secret(settings.linear_webhook_secret)),
+        ]
+        for path, hook in zip((JIRA_PATH, LINEAR_PATH), self.webhooks, strict=True):
+            self.router.mount(path, hook)  # without its secret: 404, and a hint in the log
+            if hook.secret:
+                self.routes.append(f"POST {path}")
         self.daemon = daemon
+        self.leadership = leadership
         if daemon is not None:
             self.router.mount(HEALTH_PATH, HealthApp(self.health))
             self.router.mount(METRICS_PATH, MetricsApp(daemon.metrics))
@@ -153,21 +181,29 @@ class Runtime:
         return self.app.first_request("slack", signature, REPLAY_WINDOW)
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        """GET /healthz: 200, or 503 when a source is stale or the scheduler is not running."""
+        """GET /healthz: 200, or 503 when a source is stale, the leader's scheduler is not
+        running, or the leader lock cannot be reached."""
         sources = [(c.id, h) for c in self.app.clients for h in self.app.freshness(c.id)]
         scheduler = SchedulerInfo("stopped")
         if self.daemon is not None:
             jobs = tuple(JobInfo(j, at) for j, at in self.daemon.scheduler.jobs())
             scheduler = SchedulerInfo(self.daemon.scheduler.state, jobs)
-        return health_document(sources, scheduler, self.app.clock())
+        leader = None
+        if self.leadership is not None:
+            elected = self.leadership
+            leader = LeaderInfo(elected.leading, elected.holder, elected.instance, elected.error)
+        return health_document(sources, scheduler, self.app.clock(), leader=leader)
 
     @property
     def socket_mode(self) -> bool:
         return self._app_token is not None
 
     def start_scheduler(self) -> None:
-        """Start the daemon's scheduler (jobs run in background threads)."""
-        if self.daemon is not None:
+        """Start contending for the leader lock (the scheduler starts once this process
+        leads), or, without a `Leadership`, the daemon's scheduler itself."""
+        if self.leadership is not None:
+            self.leadership.start()
+        elif self.daemon is not None:
             self.daemon.start()
 
     def start(self) -> None:
@@ -188,15 +224,22 @@ class Runtime:
             raise SettingsError(f"Socket Mode: cannot connect to Slack ({exc})") from exc
 
     def close(self) -> None:
-        """Stop the scheduler (waiting a bounded time for running jobs) and Slack."""
+        """Stop the election, the scheduler (waiting a bounded time for running jobs), then
+        release the leader lock; close Slack and the webhooks."""
         try:
+            if self.leadership is not None:
+                self.leadership.stop()
             if self.daemon is not None:
                 self.daemon.stop()
         finally:
+            if self.leadership is not None:
+                self.leadership.close()
             socket = self._socket
             if socket is not None:
                 socket.close()  # type: ignore[attr-defined]  # SocketModeHandler, untyped
             self.slack.close()
+            for hook in self.webhooks:
+                hook.close()
 
 
 def serve(app: Syncbot, settings: Settings) -> int:
@@ -204,7 +247,12 @@ def serve(app: Syncbot, settings: Settings) -> int:
     if app.metrics is None:
         app.metrics = Metrics()
     daemon = daemon_for(app, settings)
-    runtime = Runtime(app, settings, daemon=daemon)
+    leadership = leadership_for(daemon, settings)  # a second daemon on SQLite stops here
+    try:
+        runtime = Runtime(app, settings, daemon=daemon, leadership=leadership)
+    except BaseException:
+        leadership.close()
+        raise
     try:
         server = HttpServer(runtime.router, settings.host, settings.port)
     except OSError as exc:

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
+    jira_webhook_secret: SecretStr | None = None  # POST /webhooks/jira (X-Hub-Signature)
+    linear_webhook_secret: SecretStr | None = None  # POST /webhooks/linear (Linear-Signature)
 
     host: str = "0.0.0.0"
     port: int = 8080
@@ -71,6 +73,9 @@ class Settings(BaseSettings):
     # The daemon (daemon.py).
     shutdown_seconds: float = Field(default=5.0, ge=0)  # SIGTERM: wait this long for jobs
     outbox_retry_seconds: float = Field(default=60.0, gt=0)  # retry queued posts, check staleness
+    # Several daemons on PostgreSQL (daemon/leader.py, daemon/dirty.py).
+    leader_check_seconds: float = Field(default=5.0, gt=0, le=10)  # re-check the leader lock
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=2)  # leader reads dirty sources
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()

@@ -2,7 +2,8 @@
 waitress server they run on.
 
 /healthz answers 200 when every source is fresh (`rules.freshness`, the same rule `status`
-and digests use) and the scheduler runs, else 503, with per-source detail as JSON. /metrics
+and digests use) and the scheduler runs (on the leader; a follower's waits), else 503, with
+per-source detail and the leadership as JSON. /metrics
 is prometheus_client's own WSGI app over syncbot's registry.
 """
 
@@ -56,6 +57,18 @@ class SchedulerInfo:
         return self.state == "running"
 
 
+@dataclass(frozen=True)
+class LeaderInfo:
+    """Leadership as /healthz shows it: whether this process leads, who does (host:pid:random,
+    None when nobody holds the lock), this process's own identity, and why the lock cannot be
+    reached, if it cannot."""
+
+    leading: bool
+    holder: str | None
+    instance: str
+    error: str | None = None
+
+
 def health_document(
     sources: Sequence[tuple[str, SourceHealth]],
     scheduler: SchedulerInfo,
@@ -63,11 +76,20 @@ def health_document(
     *,
     problems: Iterable[str] = (),
     extra: dict[str, Any] | None = None,
+    leader: LeaderInfo | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """The HTTP status and JSON body of GET /healthz; `sources` are (client id, health)."""
+    """The HTTP status and JSON body of GET /healthz; `sources` are (client id, health).
+
+    A follower (`leader.leading` false) is healthy with its scheduler waiting: it serves
+    HTTP, and stale sources still show when no daemon leads. Its problem is not reaching the
+    lock (the database) at all.
+    """
     reasons = list(problems)
-    if not scheduler.running:
+    leading = leader is None or leader.leading
+    if leading and not scheduler.running:
         reasons.append(f"scheduler is {scheduler.state}")
+    if leader is not None and leader.error:
+        reasons.append(f"leader lock: {leader.error}")
     reasons += [
         f"{client}/{s.source}: "
         + (
@@ -101,6 +123,10 @@ def health_document(
             "jobs": [{"id": j.id, "next_run_time": _iso(j.next_run_time)} for j in scheduler.jobs],
         },
     }
+    if leader is not None:
+        doc["leader"] = leader.leading
+        doc["leader_id"] = leader.holder
+        doc["instance"] = leader.instance
     doc.update(extra or {})
     return (503 if reasons else 200), doc
 

@@ -79,3 +79,23 @@ def open_source(
 def _missing(source: Source, connections: Connections) -> SettingsError:
     what = connections.missing.get(source.tracker) or f"the {source.tracker} credentials"
     return SettingsError(f"{source.name}: set {what} to sync this source")
+
+
+def whoami(tracker: str, connections: Connections) -> str:
+    """Who `tracker`'s configured credentials sign in as, in one request (`check --live`):
+    Jira `myself`, Linear `viewer`. SettingsError without credentials, SourceError (naming
+    the setting to fix) when the tracker refuses or cannot be reached."""
+    from syncbot.connectors import jira, linear
+
+    timeout = connections.options.timeout
+    if tracker == "jira":
+        if connections.jira is None:
+            raise SettingsError(f"set {connections.missing.get('jira') or 'the Jira settings'}")
+        return jira.JiraSource(
+            "Jira", access=connections.jira, project="-", timeout=timeout
+        ).myself()
+    if connections.linear is None:
+        raise SettingsError(f"set {connections.missing.get('linear') or 'SYNCBOT_LINEAR_API_KEY'}")
+    return linear.LinearSource(
+        "Linear", access=connections.linear, team="-", timeout=timeout
+    ).viewer()

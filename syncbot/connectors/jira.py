@@ -405,6 +405,17 @@ class JiraSource:
             epic_link_field=found,
         )
 
+    def myself(self) -> str:
+        """Who the credentials sign in as (`syncbot check --live`): one GET
+        /rest/api/{3|2}/myself, not retried; SourceError says which setting to fix."""
+        attempts = Attempts(self.name, "Jira", RetryPolicy(retries=0), self.sleep)
+        client = self._connect()
+        try:
+            me = obj(attempts("GET myself", partial(self._call, client.myself)))
+        finally:
+            client.close()  # type: ignore[no-untyped-call]  # jira leaves close() unannotated
+        return str(me.get("displayName") or me.get("name") or me.get("accountId") or "?")
+
     def _connect(self) -> _Client:
         creds = self.access
         auth: dict[str, Any]

@@ -105,6 +105,7 @@ query SyncbotIssues($first: Int!, $after: String, $filter: IssueFilter) {{
   }}
 }}
 """
+VIEWER_QUERY = "query SyncbotViewer { viewer { id name email } }"
 _STATE = {
     "triage": Progress.TODO,
     "backlog": Progress.TODO,
@@ -294,14 +295,7 @@ class LinearSource:
         pages = live.Pages(to_ticket, progress)
         answer = _Answer()
         follow_ups = 0
-        transport = HTTPXTransport(
-            url=self.url,
-            headers={"Authorization": self.api_key.get_secret_value()},
-            timeout=self.timeout,
-            event_hooks={"response": [answer.record]},
-            json_deserialize=loads,
-            transport=deadline.HttpxTransport(self.timeout),  # a total limit per request too
-        )
+        transport = self._transport(answer)
         variables: dict[str, Any] = {
             "first": self.page_size,
             "after": None,
@@ -329,6 +323,27 @@ class LinearSource:
                 cursors.add(cursor)
                 variables["after"] = cursor
         return pages.result(complete=since is None, requests=attempts.requests)
+
+    def viewer(self) -> str:
+        """Who the API key belongs to (`syncbot check --live`): one `viewer` query, not
+        retried; SourceError says which setting to fix."""
+        attempts = Attempts(self.name, "Linear", RetryPolicy(retries=0), self.sleep)
+        answer = _Answer()
+        document = GraphQLRequest(VIEWER_QUERY).document
+        with Client(transport=self._transport(answer)) as session:
+            data = attempts("viewer", partial(self._execute, session, {}, answer, document))
+        me = obj(obj(data).get("viewer"))
+        return str(me.get("name") or me.get("email") or me.get("id") or "?")
+
+    def _transport(self, answer: _Answer) -> HTTPXTransport:
+        return HTTPXTransport(
+            url=self.url,
+            headers={"Authorization": self.api_key.get_secret_value()},
+            timeout=self.timeout,
+            event_hooks={"response": [answer.record]},
+            json_deserialize=loads,
+            transport=deadline.HttpxTransport(self.timeout),  # a total limit per request too
+        )
 
     def _complete_lists(
         self,

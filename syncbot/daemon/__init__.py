@@ -7,6 +7,13 @@
 running jobs, then abandons the rest: every store write is one transaction and every Slack
 post goes through the outbox, so an abandoned job leaves nothing or a queued row the next
 start resumes; the claims it held are leases that lapse by themselves.
+
+**Leading.** Only the leader of the daemons sharing a database schedules
+(`daemon/leader.py`): `start()` when it is elected, `step_down()` the moment it finds it lost
+the lock (scheduling stops at once, running jobs are left to finish), `start()` again when it
+leads again. Each start reconciles the stored jobs and runs `startup`, which posts a digest
+owed within its grace: a digest due while no daemon led is posted by the next leader, once.
+Webhook syncs (`daemon/dirty.py`) run only while leading, like the scheduler.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from __future__ import annotations
 import logging
 
 from syncbot.app import ClientSync, Clock, Syncbot
+from syncbot.daemon.dirty import DirtyWatcher
 from syncbot.daemon.jobs import Jobs
 from syncbot.daemon.scheduler import JOBS_TABLE, Scheduler, desired_jobs
 from syncbot.metrics import Metrics
@@ -42,6 +50,7 @@ class Daemon:
         housekeeping_seconds: float = 60.0,
         shutdown_seconds: float = 5.0,
         backoff: float = 2.0,
+        webhook_poll_seconds: float = 1.0,
     ) -> None:
         self.app = app
         self.metrics = metrics or app.metrics or Metrics()
@@ -57,6 +66,11 @@ class Daemon:
             new_jobs=lambda: self.scheduler.new_jobs,
         )
         self.metrics.outbox.set_function(self.jobs.outbox_size)
+        self.webhooks = DirtyWatcher(
+            app,
+            lambda client_id, names: self.jobs.sync(client_id, names),
+            every=webhook_poll_seconds,
+        )
 
     @property
     def store(self) -> Store:
@@ -84,8 +98,16 @@ class Daemon:
     def start(self) -> None:
         self.schedule()
         self.scheduler.resume()
+        self.webhooks.start()
+
+    def step_down(self) -> None:
+        """Stop scheduling at once, leaving running jobs to finish (this daemon lost the
+        leader lock); `start()` resumes."""
+        self.webhooks.stop()
+        self.scheduler.stop(0)
 
     def stop(self, timeout: float | None = None) -> None:
+        self.webhooks.stop()
         left = self.scheduler.stop(self.shutdown_seconds if timeout is None else timeout)
         if left:
             logger.warning(

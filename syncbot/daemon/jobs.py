@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 
 from syncbot import messages
 from syncbot.app import AUDIENCES, ClientSync, Syncbot
@@ -62,16 +62,17 @@ class Jobs:
 
     # -- job bodies -------------------------------------------------------------------------
 
-    def sync(self, client_id: str) -> ClientSync | None:
-        """Sync one client's sources (recording its state), then check their freshness."""
-        job = f"sync:{client_id}"
+    def sync(self, client_id: str, sources: Collection[str] | None = None) -> ClientSync | None:
+        """Sync one client's sources (only `sources`, by name, when given: a webhook's), record
+        its state, then check their freshness."""
+        job = f"sync:{client_id}" if sources is None else f"webhook:{client_id}"
         result: ClientSync | None = None
         with self._job(job, client=client_id):
             client = self._client(client_id, job)
             if client is None:
                 return None
             with self._sync_lock(client.id):
-                result = self.app.sync(client.id)
+                result = self.app.sync(client.id, sources=sources)
             for report in result.reports:
                 extra = {"client": client.id, "source": report.source, "job": job}
                 if report.error:

@@ -244,6 +244,7 @@ class Scheduler:
                 raise SyncbotError("another syncbot daemon is already scheduled in this process")
             _current = self
         self.bodies = bodies
+        self.new_jobs.clear()  # opened again (leading again): only this start's count
         options: dict[str, Any] = {"pool_pre_ping": True}
         if self.store.db.is_sqlite:
             options["connect_args"] = {"timeout": 30}

@@ -11,6 +11,7 @@
     store.notes      client-facing milestone notes                (store/notes.py)
     store.alerts     what the alerts last saw, per subject        (store/alerts.py)
     store.reviews    client posts waiting for a reviewer          (store/reviews.py)
+    store.dirty      sources a webhook marked for a sync          (store/dirty.py)
 
 The engine, sessions and the translation of database errors live in `store/db.py`.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 from syncbot.store.alerts import AlertStore
 from syncbot.store.claims import OwnerLocks
 from syncbot.store.db import Database
+from syncbot.store.dirty import DirtyStore
 from syncbot.store.history import HistoryStore, MilestoneSnapshot
 from syncbot.store.links import LinkStore, ShareLink
 from syncbot.store.meta import MetaStore
@@ -64,6 +66,7 @@ class Store:
         self.notes = NoteStore(self.db)
         self.alerts = AlertStore(self.db)
         self.reviews = ReviewStore(self.db)
+        self.dirty = DirtyStore(self.db)
 
     @property
     def url(self) -> str:

@@ -15,6 +15,8 @@ requested `fields` come back; `expand=changelog` adds the histories, newest firs
 the newest `changelog_limit` of them (Jira Cloud embeds at most 40; `total` then says how many
 there are; Data Center embeds all unless a limit is given).
 
+`GET /rest/api/{2,3}/myself` answers who the credentials sign in as.
+
 The full history: Cloud's `POST /rest/api/3/changelog/bulkfetch` (up to 1000 issue ids or
 keys, `fieldIds` filter, oldest first, `maxResults` capped at `bulk_page`, `nextPageToken`
 paging) and, on both, `GET /rest/api/{2,3}/issue/{key}` with `fields` and
@@ -235,6 +237,8 @@ class FakeJira(FakeServer):
         denied = self._check_auth(request)
         if denied is not None:
             return denied
+        if endpoint == "myself" and request.method == "GET":
+            return Response.json(200, self.myself())
         if endpoint == "field" and request.method == "GET" and self.serves_field_list:
             return Response.json(200, self.field_list())
         if endpoint == "search/jql" and self.cloud and request.method in ("GET", "POST"):
@@ -249,6 +253,27 @@ class FakeJira(FakeServer):
         if issue and request.method == "GET":
             return self._issue(request, issue.group(1), version)
         return Response.json(404, {"errorMessages": [f"No endpoint {request.path}"], "errors": {}})
+
+    def myself(self) -> dict[str, Any]:
+        """GET /rest/api/{2,3}/myself: the signed-in user (Cloud: accountId; DC: name/key)."""
+        if self.cloud:
+            return {
+                "self": f"{self.url}/rest/api/3/user?accountId=5b10a2844c20165700ede21g",
+                "accountId": "5b10a2844c20165700ede21g",
+                "accountType": "atlassian",
+                "emailAddress": EMAIL,
+                "displayName": "syncbot bot",
+                "active": True,
+                "timeZone": "America/Chicago",
+            }
+        return {
+            "self": f"{self.url}/rest/api/2/user?username=syncbot",
+            "key": "JIRAUSER10100",
+            "name": "syncbot",
+            "emailAddress": EMAIL,
+            "displayName": "syncbot bot",
+            "active": True,
+        }
 
     def _server_info(self) -> dict[str, Any]:
         return {

@@ -11,7 +11,8 @@ syncbot uses, and `real_schema` is False), priced with Linear's published comple
 seeded issues, so the answer has exactly the shape that was asked for. `issues` honours
 `first`/`after` (opaque keyset cursors), `includeArchived`, `orderBy` (newest first) and the
 `filter` keys syncbot sends: team key, project name, `updatedAt` comparisons, and/or.
-`issue(id:)` finds an issue by id or identifier ("Entity not found" otherwise). Nested lists
+`viewer` is the key's user. `issue(id:)` finds an issue by id or identifier ("Entity not
+found" otherwise). Nested lists
 (labels, relations, inverseRelations, history) page like Linear's: `first` (50 when absent),
 `after` an opaque cursor, and `pageInfo` saying whether more follow.
 
@@ -72,6 +73,7 @@ scalar TimelessDate
 scalar DateTimeOrDuration
 enum PaginationOrderBy { createdAt updatedAt }
 type Query {
+  viewer: User!
   issue(id: String!): Issue!
   issues(after: String, before: String, filter: IssueFilter, first: Int,
          includeArchived: Boolean, last: Int, orderBy: PaginationOrderBy): IssueConnection!
@@ -209,6 +211,7 @@ class FakeLinear(FakeServer):
         self.max_complexity = max_complexity
         self.issues: dict[str, dict[str, Any]] = {}
         self.complexities: list[int] = []  # of every executed query, in order
+        self.viewer = {"id": "user-syncbot", "name": "syncbot bot", "email": "bot@agency.test"}
 
     @property
     def api_url(self) -> str:
@@ -389,7 +392,7 @@ class FakeLinear(FakeServer):
         result = execute_sync(
             self.schema,
             document,
-            root_value={"issues": self._issues, "issue": self._issue},
+            root_value={"issues": self._issues, "issue": self._issue, "viewer": self.viewer},
             variable_values=variables,
             operation_name=operation_name,
             field_resolver=_resolve,

@@ -2,8 +2,9 @@
 
 `FakeSlack(...).start()` serves on 127.0.0.1 (OS-chosen port). Point a WebClient at
 `api_url` (`base_url`); give slash commands `response_url(channel)`. It speaks what syncbot
-uses, the way Slack does: auth.test, chat.postMessage, chat.update, conversations.history
-(cursor pagination, `include_all_metadata`), the three steps of files_upload_v2
+uses, the way Slack does: auth.test (with the token's `x-oauth-scopes`), chat.postMessage,
+chat.update, conversations.history (cursor pagination, `include_all_metadata`),
+conversations.info (`is_member`, `is_archived`), the three steps of files_upload_v2
 (files.getUploadURLExternal, a POST of the bytes to the upload URL it gave, then
 files.completeUploadExternal, which shares the file in `channel_id` as a message carrying it,
 the way Slack shows a file share in the history), answering HTTP 200 `{"ok": false, "error": ...}`
@@ -32,6 +33,14 @@ from urllib.parse import parse_qs
 from servers.base import FakeServer, Request, Response
 
 TOKEN = "xoxb-test-token"
+SCOPES = (
+    "chat:write",
+    "commands",
+    "channels:history",
+    "groups:history",
+    "channels:read",
+    "groups:read",
+)
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
@@ -114,6 +123,8 @@ class FakeSlack(FakeServer):
         self.token = token
         self.channels = set(channels) if channels is not None else None  # None: any exists
         self.not_in_channel: set[str] = set()
+        self.archived: set[str] = set()
+        self.scopes = list(SCOPES)  # the token's, in auth.test's x-oauth-scopes header
         self.clock = clock
         self.calls: list[ApiCall] = []
         self.messages: dict[str, list[Message]] = {}
@@ -270,7 +281,7 @@ class FakeSlack(FakeServer):
         return result
 
     def _auth_test(self, params: dict[str, Any]) -> Response:
-        return _ok(
+        answer = _ok(
             {
                 "url": "https://fake.slack.test/",
                 "team": "Fake",
@@ -278,6 +289,28 @@ class FakeSlack(FakeServer):
                 "team_id": "T0FAKE",
                 "user_id": "U0SYNCBOT",
                 "bot_id": "B0SYNCBOT",
+            }
+        )
+        answer.headers["x-oauth-scopes"] = ",".join(self.scopes)  # as Slack sends them
+        return answer
+
+    def _conversations_info(self, params: dict[str, Any]) -> Response:
+        channel = str(params.get("channel") or "")
+        if not channel or (self.channels is not None and channel not in self.channels):
+            return _error("channel_not_found")
+        if not {"channels:read", "groups:read"} & set(self.scopes):
+            return _error("missing_scope")
+        return _ok(
+            {
+                "channel": {
+                    "id": channel,
+                    "name": f"channel-{channel.lower()}",
+                    "is_channel": True,
+                    "is_private": False,
+                    "is_archived": channel in self.archived,
+                    "is_member": channel not in self.not_in_channel,
+                    "is_ext_shared": False,
+                }
             }
         )
 

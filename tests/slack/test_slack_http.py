@@ -249,8 +249,13 @@ def test_socket_mode_only_mounts_no_http_endpoint_and_reports_a_bad_app_token(
     settings = {"slack_signing_secret": None, "slack_app_token": "xapp-1-test"}
     runtime = Runtime(env.app(**settings), env.settings(**settings))
     try:
-        # No Slack endpoint over HTTP; the client pages (SPEC §9) are served either way.
-        assert runtime.socket_mode and runtime.router.paths == ["/c/*"]
+        # Nothing Slack sends over HTTP; the client pages (SPEC §9) are served either way, and
+        # the webhook paths answer 404 without their secrets.
+        assert runtime.socket_mode and sorted(runtime.router.paths) == [
+            "/c/*",
+            "/webhooks/jira",
+            "/webhooks/linear",
+        ]
     finally:
         runtime.close()
     monkeypatch.setenv("SYNCBOT_SLACK_APP_TOKEN", "xapp-1-test")
