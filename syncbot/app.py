@@ -36,6 +36,7 @@ from syncbot.errors import (
     ConfigError,
     DataError,
     NoData,
+    ReviewDecided,
     SettingsError,
     SourceAuthError,
     SourceError,
@@ -775,6 +776,14 @@ class Syncbot:
         review = self.store.reviews.get(client_id, "client", period)
         return review if review is not None and review.kind == kind else None
 
+    def awaiting_review(self, client_id: str) -> bool:
+        """Whether this period's client digest is a draft no reviewer has decided yet."""
+        client = self.client(client_id)
+        if not client.review_required:
+            return False
+        review = self.store.reviews.get(client.id, "client", self.period(client, "client"))
+        return review is not None and review.state == "pending"
+
     def may_review(self, client_id: str, user_id: str) -> bool:
         return user_id in self.client(client_id).reviewers
 
@@ -917,12 +926,44 @@ class Syncbot:
         """This period's posted digest re-rendered; None when nothing was posted yet."""
         client = self.client(client_id)
         period = self.period(client, audience)
+        if audience == "client" and client.review_required:
+            return self._draft_correction(client, period, as_of)
         entry = self.store.outbox.get(OutboxKey(client.id, audience, period))
         if entry is None or not entry.posted:
             return None
         doc, state = self.digest(client.id, audience, as_of=as_of, before=period)
         rendered = tuple(m.as_json() for m in digest_messages(doc))
         return Correction(entry, rendered, reported_snapshot(state), doc.as_of)
+
+    def _draft_correction(
+        self, client: Client, period: dt.datetime, as_of: dt.date | None
+    ) -> Correction | None:
+        """A reviewed client digest is corrected in its draft, before anyone decides: the
+        client channel never changes unreviewed. Once decided, ReviewDecided says so."""
+        review = self.store.reviews.get(client.id, "client", period)
+        if review is None:
+            return None
+        draft = self.store.outbox.get(OutboxKey(client.id, review.draft_audience, period))
+        if review.state != "pending" or draft is None or not draft.posted:
+            if review.state == "pending":
+                return None  # the draft itself is not in Slack yet: --post will post it
+            raise ReviewDecided(messages.correction_decided(client.id, review.state))
+        doc, state = self.digest(client.id, "client", as_of=as_of, before=period)
+        rendered = [m.as_json() for m in digest_messages(doc)]
+        chart = [m for m in review.messages if "file" in m]  # the chart stays as drafted
+        snapshot = {
+            k: [v[0].isoformat() if v[0] else None, v[1]]
+            for k, v in reported_snapshot(state).items()
+        }
+        revised = self.store.reviews.revise(review, [*rendered, *chart], snapshot, doc.as_of)
+        if revised is None:
+            decided = self.store.reviews.get(client.id, "client", period)
+            raise ReviewDecided(
+                messages.correction_decided(client.id, decided.state if decided else "sent")
+            )
+        where = f"{client.name}, {client.client_channel}"
+        new = tuple(draft_messages(rendered, revised.id, where))  # the shared chart stays
+        return Correction(draft, new, draft.snapshot, doc.as_of)
 
     def source_alerts(self, client_id: str) -> list[tuple[str, OutboxEntry]]:
         """Staleness alerts and all-clears owed to the client's internal channel, as

@@ -441,7 +441,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
 def _post_digest(args: argparse.Namespace) -> int:
     """Exit 0 when every digest owed is in Slack (or another run is posting it), 1 when one
     is queued for a retry (Slack unavailable), 2 when Slack refused (fix and re-run)."""
+    from syncbot import messages
     from syncbot.run import slack_access
+    from syncbot.slack.actions import mark_superseded
     from syncbot.slack.outbox import Outbox, nothing_to_correct
     from syncbot.slack.posting import SlackPoster
 
@@ -466,9 +468,13 @@ def _post_digest(args: argparse.Namespace) -> int:
                 results.append(outbox.correct(fix.entry, fix.messages, fix.snapshot, fix.as_of))
         else:
             results += outbox.send_all(app.queue_digest(client.id, audience, as_of=args.as_of))
+    if "client" in audiences and not args.correct:
+        mark_superseded(app, client.id, outbox)
     for result in results:
         local = result.local(client.tz)
         print(local.line(), file=sys.stdout if local.ok else sys.stderr)
+    if "client" in audiences and app.awaiting_review(client.id):
+        print(messages.awaiting_review(client.id, client.internal_channel, client.client_channel))
     if any(r.outcome == "refused" for r in results):
         return 2
     return 0 if all(r.ok for r in results) else 1

@@ -5,6 +5,7 @@
     ├── SettingsError        missing/invalid environment settings (secrets, URLs)
     ├── DataError            input data that cannot be read at all (file not JSON, wrong shape)
     ├── NoData               a client none of whose sources has synced yet
+    ├── ReviewDecided        a reviewed client post was decided: it is no longer changed
     ├── SourceError(source)  a tracker could not be synced
     │   ├── SourceAuthError      401/403: a credential setting is wrong
     │   ├── SourceQueryError     the tracker rejected what we asked (bad project, team, JQL)
@@ -45,6 +46,11 @@ class DataError(SyncbotError):
 
 class NoData(SyncbotError):
     """Nothing is known about a client yet: its state would be invented, not computed."""
+
+
+class ReviewDecided(SyncbotError):
+    """A reviewer already sent, skipped or replaced the draft: changing what the client
+    reads now would bypass the review."""
 
 
 class SourceError(SyncbotError):

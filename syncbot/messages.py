@@ -625,6 +625,28 @@ REVIEW_NOT_YET = (
 )
 REVIEW_SENT = "Sent to the client."
 REVIEW_SKIPPED = "Skipped: nothing was sent to the client."
+
+
+def awaiting_review(client_id: str, internal: str, client_channel: str) -> str:
+    return (
+        f"{client_id}/client: the draft waits in {internal} for a reviewer; nothing is posted "
+        f"to {client_channel} until one presses 'Send to client'"
+    )
+
+
+def correction_decided(client_id: str, state: str) -> str:
+    done = {
+        "sent": "was sent to the client after review",
+        "releasing": "is being sent to the client",
+        "skipped": "was skipped by a reviewer",
+        "superseded": "was replaced by a newer draft",
+    }.get(state, "was decided by a reviewer")
+    return (
+        f"{client_id}: this period's client digest {done}; a correction would change what "
+        "the client reads without review: draft a client heads-up from the alert instead"
+    )
+
+
 REVIEW_SUPERSEDED = "A newer draft replaced this one: its buttons no longer act."
 HEADSUP_NOTHING = "There is nothing to tell the client about this milestone right now."
 HEADSUP_DRAFTED = "Drafted a heads-up for the client below: review it, then send or skip it."

@@ -32,7 +32,7 @@ from syncbot.config import Client
 from syncbot.errors import NoData, StoreError
 from syncbot.metrics import Metrics
 from syncbot.render.views import Audience
-from syncbot.slack.actions import Actions
+from syncbot.slack.actions import Actions, mark_superseded
 from syncbot.slack.outbox import Delivery, Outbox
 from syncbot.slack.posting import Poster
 
@@ -142,13 +142,8 @@ class Jobs:
                         return results
             results = [d.local(client.tz) for d in outbox.send_all(entries)]
             self._record(results, job)
-            self._supersede(client, outbox)
+            mark_superseded(self.app, client.id, outbox)
         return results
-
-    def _supersede(self, client: Client, outbox: Outbox) -> None:
-        """Drafts a newer draft replaced say so, and their buttons stop acting."""
-        for draft, new in self.app.superseded_drafts(client.id):
-            outbox.correct(draft, tuple(new), dict(draft.snapshot), draft.as_of)
 
     def housekeeping(self) -> None:
         """Retry queued digests and alerts, check every source's freshness (per client)."""

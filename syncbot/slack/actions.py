@@ -167,6 +167,14 @@ class Actions:
         return self.app.review(review.id) or review
 
 
+def mark_superseded(app: Syncbot, client_id: str, outbox: Outbox) -> int:
+    """Drafts a newer draft replaced say so, and their buttons stop acting; how many."""
+    replaced = app.superseded_drafts(client_id)
+    for draft, new in replaced:
+        outbox.correct(draft, tuple(new), dict(draft.snapshot), draft.as_of)
+    return len(replaced)
+
+
 def _decided(review: Review) -> str:
     """What a press on a decided draft says: who decided, and when."""
     who: list[Span] = [Mention(review.decided_by)] if review.decided_by else ["someone"]

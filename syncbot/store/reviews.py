@@ -163,6 +163,31 @@ class ReviewStore:
                 return None
         return self.get(review.client_id, review.audience, review.period)
 
+    def revise(
+        self,
+        review: Review,
+        messages: list[dict[str, Any]],
+        snapshot: dict[str, Any],
+        as_of: dt.date,
+    ) -> Review | None:
+        """New content for a draft nobody decided yet (a correction); None once a reviewer
+        pressed a button: what they saw is what is sent."""
+        with self.db.session() as session:
+            result = session.execute(
+                update(ReviewRow)
+                .where(
+                    ReviewRow.client_id == review.client_id,
+                    ReviewRow.audience == review.audience,
+                    ReviewRow.period == review.period,
+                    ReviewRow.state == "pending",
+                )
+                .values(messages=messages, snapshot=snapshot, as_of=as_of)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                return None
+        return self.get(review.client_id, review.audience, review.period)
+
 
 def _review(row: ReviewRow) -> Review:
     state: ReviewState = row.state  # type: ignore[assignment]

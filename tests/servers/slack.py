@@ -198,6 +198,26 @@ class FakeSlack(FakeServer):
         path = "/upload/" if method == "upload" else f"/api/{method}"
         self.fault(answer, times=times, path=path)
 
+    def on_post_to(
+        self, channel: str, hook: Callable[[], None], *, posted: bool
+    ) -> threading.Event:
+        """Run `hook` at the first chat.postMessage to `channel` (other posts go through as
+        usual), after the message is posted (`posted`) or instead of posting it (the answer
+        is then a 500): a caller killed on either side of Slack taking the post. The event
+        is set once the hook ran."""
+        ran = threading.Event()
+
+        def answer(request: Request) -> Response:
+            if ran.is_set() or _params(request).get("channel") != channel:
+                return self.handle(request)
+            response = self.handle(request) if posted else Response.text(500, "gone")
+            hook()
+            ran.set()
+            return response
+
+        self.fault(answer, times=None, path="/api/chat.postMessage")
+        return ran
+
     # -- what tests read ------------------------------------------------------------------
 
     def wait_for_responses(self, count: int, timeout: float = 10.0) -> list[ResponseUrlPost]:

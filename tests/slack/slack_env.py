@@ -76,6 +76,15 @@ class Env:
                     issue["fields"]["updated"] = "2026-03-11T10:00:00.000-0600"
             page.write_text(json.dumps(data))
 
+    def require_review(self, client_id: str, reviewers: list[str]) -> None:
+        """`client_review = "required"` for one client of the scenario, with `reviewers`."""
+        text = self.config.read_text()
+        start = text.index(f'id = "{client_id}"')
+        end = text.index('client_review = "off"', start)
+        at = end + len('client_review = "off"')
+        review = f'client_review = "required"\nreviewers = {json.dumps(reviewers)}'
+        self.config.write_text(text[:end] + review + text[at:])
+
     def add_milestones(self, count: int, *, name_length: int = 120) -> None:
         """Many milestones for mrk (all on epic MRK-100): a digest long enough to split."""
         extra = "".join(
