@@ -430,7 +430,11 @@ class Syncbot:
         if audience == "client":
             view = audience_view(state, "client", self.opaque(client.id))
             doc = client_digest(
-                view, since, freshness_line(view.sources, now), done_before=done_before
+                view,
+                since,
+                freshness_line(view.sources, now),
+                done_before=done_before,
+                people=client.people,
             )
             return doc, state
         doc = internal_digest(

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from syncbot import messages
 from syncbot.domain import ClientState, MilestoneState, Status, WarningKind
-from syncbot.render.doc import DigestDoc, Line, Section, Span, lines, refs
+from syncbot.render.doc import DigestDoc, Line, Mention, Section, Span, lines, refs
 from syncbot.render.views import ClientView
 
 DATE_CHANGE_KINDS = (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
@@ -156,17 +156,26 @@ def internal_digest(
     )
 
 
+def _person(name: str, people: Mapping[str, str]) -> Span:
+    """A configured person is mentioned (the id comes from syncbot's config, never a ticket);
+    anyone else is named in plain text."""
+    user_id = people.get(name)
+    return Mention(user_id, name) if user_id else name
+
+
 def client_digest(
     view: ClientView,
     since: dt.date,
     freshness: str = "",
     *,
     done_before: Collection[str] | None = None,
+    people: Mapping[str, str] | None = None,
 ) -> DigestDoc:
     """The client's digest, from the allow-listed view only (SPEC §7): where the project
     stands (current phase, what comes next), milestones with planned / forecast / actual,
     status and acceptance, completed since the last digest, in progress, what is needed from
-    the client (due dates, impact), and date changes with their reasons."""
+    the client (due dates, impact; its owner mentioned when `people`, the configured display
+    name -> Slack user id map, has them), and date changes with their reasons."""
     milestone_lines = tuple(
         Line.of(
             f"{m.name} ({m.phase}): {_dates(m)}",
@@ -176,9 +185,13 @@ def client_digest(
         )
         for m in view.milestones
     )
-    needed = lines(
-        f"{d.summary} — {d.owner or 'owner to be confirmed'}, due {_due(d.due, d.overdue)}. "
-        f"{d.impact_statement}"
+    people = people or {}
+    needed = tuple(
+        Line.of(
+            f"{d.summary} — ",
+            _person(d.owner, people) if d.owner else "owner to be confirmed",
+            f", due {_due(d.due, d.overdue)}. {d.impact_statement}",
+        )
         for d in view.dependencies
     )
     moved = _moved(view.warnings)

@@ -159,3 +159,21 @@ def test_alerts_over_weeks_each_change_once(config: Path, slack: FakeSlack) -> N
         for e in b["elements"]
     ]
     assert buttons.count("Draft client heads-up") == 7  # milestone alerts, not dependency ones
+
+
+def test_the_client_digest_mentions_dependency_owners_from_people_only(
+    config: Path, slack: FakeSlack
+) -> None:
+    write_pages(config.parent / "export", export("2026-03-09"))
+    with time_machine.travel("2026-03-04T15:00:00+00:00", tick=False):
+        ok(["sync", "--config", str(config), "--as-of", "2026-03-04"])
+        ok(["digest", "--config", str(config), "--client", "acme", "--post"])
+    [draft] = [m for m in slack.posts("CINT") if "project update" in m.text]
+    needed = next(
+        b["text"]["text"]
+        for b in draft.blocks
+        if b["type"] == "section" and "What we need from you" in b["text"]["text"]
+    )
+    # Dana Client is in [clients.people]: mentioned, by the id from the config.
+    assert "Client provides labelled data — <@U0DANA>, due 2026-03-05" in needed
+    assert slack.posts("CACME") == []  # a draft: the client sees nothing yet
