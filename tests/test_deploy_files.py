@@ -93,3 +93,29 @@ def test_the_dockerfile_runs_syncbot_as_a_non_root_user_with_a_healthcheck() -> 
     # The healthcheck's own command is valid Python.
     [probe] = re.findall(r'CMD python -c "(.+)"', health)
     compile(probe, "HEALTHCHECK", "exec")
+
+
+def test_the_slack_manifest_serves_commands_and_buttons_at_one_path_with_the_scopes_used() -> None:
+    from urllib.parse import urlparse
+
+    from syncbot.slack.bolt import EVENTS_PATH
+
+    manifest = yaml.safe_load((ROOT / "config" / "slack-app-manifest.yaml").read_text())
+    [command] = manifest["features"]["slash_commands"]
+    interactivity = manifest["settings"]["interactivity"]
+    assert command["command"] == "/syncbot" and interactivity["is_enabled"] is True
+    # Slack posts both to one URL, the path bolt listens on (SPEC §7).
+    assert urlparse(command["url"]).path == EVENTS_PATH
+    assert interactivity["request_url"] == command["url"]
+    assert "note <milestone>" in command["usage_hint"]
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    # chat.postMessage/update, the command, history lookups, the chart, check --live.
+    assert scopes == {
+        "chat:write",
+        "commands",
+        "channels:history",
+        "groups:history",
+        "files:write",
+        "channels:read",
+        "groups:read",
+    }

@@ -87,3 +87,58 @@ def test_client_channels_never_see_internal_detail(env: Env, inline_seconds: flo
         assert len(env.slack.posts("CMRK")) >= 2
     # ...and the same data, internally, carries the planted details.
     assert MARK in env.slack.sent_to("CINT")
+
+
+def test_drafts_heads_ups_alerts_and_button_replies_never_leak(env: Env) -> None:
+    """With review required: the alert's heads-up, its draft, the digest draft and every
+    button reply; what the client channel then gets holds nothing internal, and neither
+    does the client part of any draft."""
+    from test_slack_review import REVIEWER, Draft, client_view, drafts, press
+
+    from syncbot.render.alerts import HEADSUP
+
+    env.require_review("mrk", [REVIEWER])
+    run(NOW, "alerts", "--client", "mrk", "--post")  # the first evaluation records
+    env.edit_issue("MRK-2", duedate="2026-03-25")
+    env.sync(NOW + dt.timedelta(hours=1))
+    later = NOW + dt.timedelta(hours=2)
+    run(later, "alerts", "--client", "mrk", "--post")
+    run(later, "digest", "--client", "mrk", "--audience", "client", "--post")
+    alerts = [m for m in env.slack.posts("CINT") if m.text.startswith(":rotating_light:")]
+    headsups = [
+        Draft(m.ts, e["value"])
+        for m in alerts
+        for b in m.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert headsups, "the slip raised an alert with a heads-up button"
+    replies = 0
+    for served in start(env):
+        url = served.url + EVENTS_PATH
+        for alert in headsups:
+            body = press(env, alert, HEADSUP, n=replies + 1)
+            assert send(url, body, signed(body))[0] == 200
+            replies += 1
+            reply = env.slack.wait_for_responses(replies)[-1]
+            assert reply.payload["text"] == messages.HEADSUP_DRAFTED
+        pending = drafts(env)
+        assert len(pending) == 1 + len(headsups)  # the digest draft and each heads-up's
+        client_parts = [json.dumps(client_view(d.message(env).blocks)) for d in pending]
+        for part in client_parts:
+            assert_client_safe(part, "mrk")
+        for d in pending:
+            for user in ("U0SOMEONE", REVIEWER):  # a refusal, then the send
+                body = press(env, d, user=user, n=replies + 1)
+                assert send(url, body, signed(body))[0] == 200
+                replies += 1
+                env.slack.wait_for_responses(replies)
+    everything = env.slack.sent_to("CMRK")
+    assert_client_safe(everything, "mrk")
+    assert len([m for m in env.slack.posts("CMRK") if not m.files]) == len(pending)
+    assert CLIENT_SAFE[0] in everything  # the check has teeth: the digest reached the client
+    for reply in env.slack.responses:  # every button reply, whoever pressed
+        assert_client_safe(json.dumps(reply.payload, ensure_ascii=False), "mrk")
+    # The internal channel's alerts escape tracker text: no mention or link from a ticket.
+    for m in alerts:
+        assert "<!" not in m.text and "<@" + "U0EVIL" not in m.text
