@@ -90,8 +90,11 @@ class Jobs:
         outbox = self._outbox()
         if outbox is None:
             return []
+        job = f"alerts:{client.id}"
         results = [d.local(client.tz) for d in outbox.send_all(self.app.raise_alerts(client.id))]
-        self._record(results, f"alerts:{client.id}", kind="alert")
+        self._record(results, job, kind="alert")
+        if not results:
+            logger.info("%s: no new alerts", client.id, extra={"client": client.id, "job": job})
         return results
 
     def digest(self, client_id: str, audience: str) -> list[Delivery]:

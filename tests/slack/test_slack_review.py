@@ -26,11 +26,11 @@ import time_machine
 from servers.slack import TOKEN, Message
 from slack_env import NOW, SIGNING_SECRET, Env
 from support.processes import Daemon, environment, shift_to, wait_for
-from test_slack_http import send, signed, start
+from test_slack_http import send, signed, slash, start
 
 from syncbot import messages
 from syncbot.cli import main
-from syncbot.render.alerts import SEND, SKIP
+from syncbot.render.alerts import HEADSUP, SEND, SKIP
 from syncbot.slack.bolt import EVENTS_PATH
 
 REVIEWER = "U0LEAD"
@@ -271,13 +271,8 @@ def test_a_correction_before_review_updates_the_draft_and_after_it_is_refused(
     assert len(env.slack.api_calls("chat.update")) == 2  # the draft's decision only
 
 
-@pytest.mark.parametrize("posted", [False, True], ids=["before-slack-took-it", "after"])
-def test_killed_after_the_claim_the_restarted_daemon_posts_once(
-    env: Env, draft: Draft, tmp_path: Path, posted: bool
-) -> None:
-    """kill -9 of `syncbot run` between the press's claim and the client post (or just
-    after Slack took the post): the next daemon finishes the release at start, once."""
-    values = environment(
+def daemon_env(env: Env) -> dict[str, str]:
+    return environment(
         SYNCBOT_CONFIG=str(env.config),
         SYNCBOT_DATABASE_URL=env.db_url,
         SYNCBOT_SLACK_BOT_TOKEN=TOKEN,
@@ -290,6 +285,99 @@ def test_killed_after_the_claim_the_restarted_daemon_posts_once(
         SYNCBOT_SLACK_RETRY_BACKOFF_SECONDS="0",
         SYNCBOT_SHUTDOWN_SECONDS="1",
     )
+
+
+def ask(daemon: Daemon, shift: float, body: str) -> tuple[int, str]:
+    headers = signed(body, timestamp=int(time.time() + shift))  # the daemon's clock
+    return daemon.request(EVENTS_PATH, body.encode(), _form(headers))
+
+
+def test_syncbot_run_alerts_escalates_takes_a_note_and_releases_a_heads_up(
+    env: Env, tmp_path: Path
+) -> None:
+    """Through `syncbot run` (a real process) against the fake Slack: the sync at start
+    raises the day's alerts (a slip with its owner mentioned, an escalation naming
+    `escalation.notify`); a reviewer's `/syncbot note` becomes the reason a heads-up gives;
+    the heads-up button drafts it, Send posts it to the client once; a restarted daemon
+    raises nothing again."""
+    text = env.config.read_text()
+    text = text.replace('client_review = "off"', 'client_review = "off"\n__MRK__', 1)
+    env.config.write_text(text)
+    env.require_review("mrk", [REVIEWER])
+    extra = (
+        '[clients.people]\n"Agency PM" = "U0PM"\n"Dana Client-Owner" = "U0DANA"\n'
+        '[clients.escalation]\nafter_days = 2\nnotify = ["U0ACCOUNT"]'
+    )
+    env.config.write_text(env.config.read_text().replace("__MRK__", extra, 1))
+    with time_machine.travel(NOW, tick=False):  # the last alerted state: recorded silently
+        assert main(["alerts", "--client", "mrk", "--post"]) == 0
+    env.edit_issue("MRK-2", duedate="2026-03-25")  # 1.1 slips by two weeks
+    shift = shift_to(NOW.replace(hour=16))
+    values = daemon_env(env)
+    daemon = Daemon("first", shift, values, tmp_path)
+    again: Daemon | None = None
+    try:
+
+        def alerts() -> list[Message]:
+            return [m for m in env.slack.posts("CINT") if m.text.startswith(":rotating_light:")]
+
+        def two() -> list[Message] | None:
+            found = alerts()
+            return found if len(found) >= 2 else None
+
+        found = wait_for("the day's alerts", two)
+        slip = next(m for m in found if "'Milestone one'" in m.text)
+        assert "went from at risk to delayed" in slip.text and "Owner: <@U0PM>" in slip.text
+        escalation = next(m for m in found if "escalation after 2 days" in m.text)
+        assert "<@U0ACCOUNT>" in escalation.text and "Owner: <@U0DANA>" in escalation.text
+        note = "the source data had more duplicates than the sample"
+        status, answer = ask(daemon, shift, slash(env, f"note mrk 1.1 {note}", "CINT", REVIEWER))
+        assert status == 200 and messages.note_set("1.1") in answer
+        [button] = [Draft(slip.ts, v) for v in _values(slip, HEADSUP)]
+        status, _ = ask(daemon, shift, press(env, button, HEADSUP))
+        assert status == 200
+        assert env.slack.wait_for_responses(1)[0].payload["text"] == messages.HEADSUP_DRAFTED
+        [headsup] = [d for d in drafts(env) if "an update on" in d.message(env).text]
+        assert f"Why: {note}" in json.dumps(headsup.message(env).blocks)
+        for n in (2, 3):  # pressed twice: posted once
+            assert ask(daemon, shift, press(env, headsup, n=n))[0] == 200
+        env.slack.wait_for_responses(3)
+        [posted] = env.slack.posts(CLIENT_CHANNEL)
+        assert posted.text == "Marker Corp — an update on 'Milestone one'"
+        assert f"Why: {note}" in json.dumps(posted.blocks) and "MRK-" not in json.dumps(
+            posted.blocks
+        )
+        assert daemon.sigterm() < 20
+        before = len(alerts())
+        again = Daemon("again", shift_to(NOW.replace(hour=17)), values, tmp_path)
+        wait_for(
+            "the restarted daemon's evaluation",
+            lambda: any(r["message"] == "mrk: no new alerts" for r in again.records()),
+        )
+        assert len(alerts()) == before and len(env.slack.posts(CLIENT_CHANNEL)) == 1
+    finally:
+        for d in (daemon, again):
+            if d is not None:
+                d.kill()
+
+
+def _values(message: Message, action: str) -> list[str]:
+    return [
+        e["value"]
+        for b in message.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == action
+    ]
+
+
+@pytest.mark.parametrize("posted", [False, True], ids=["before-slack-took-it", "after"])
+def test_killed_after_the_claim_the_restarted_daemon_posts_once(
+    env: Env, draft: Draft, tmp_path: Path, posted: bool
+) -> None:
+    """kill -9 of `syncbot run` between the press's claim and the client post (or just
+    after Slack took the post): the next daemon finishes the release at start, once."""
+    values = daemon_env(env)
     shift = shift_to(NOW)
     first = Daemon("first", shift, values, tmp_path)
     second: Daemon | None = None
