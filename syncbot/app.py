@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from syncbot import messages
+from syncbot import __version__, messages
 from syncbot.config import Client, LoadedConfig, Schedule, Source
 from syncbot.connectors import open_source
 from syncbot.connectors.base import (
@@ -41,6 +42,7 @@ from syncbot.errors import (
     SourceAuthError,
     SourceError,
     SourceQueryError,
+    StoreError,
     SyncbotError,
 )
 from syncbot.metrics import Metrics, error_kind
@@ -66,6 +68,7 @@ from syncbot.rules.state import compute_state
 from syncbot.schedule import NeverFires, grace, period_for
 from syncbot.settings import Settings
 from syncbot.store import (
+    Kept,
     MilestoneSnapshot,
     OutboxEntry,
     OutboxKey,
@@ -152,6 +155,33 @@ class Correction:
     as_of: dt.date
 
 
+TICKETS_KEPT = 2  # clients whose tickets stay in memory (the ones being synced)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A state as an answer uses it: with the last posted digest it was told against, and
+    the tracker URLs of the ticket keys it names (internal answers link them)."""
+
+    state: ClientState
+    last: PostedDigest | None
+    links: dict[str, str]
+
+
+@dataclass(frozen=True)
+class StateInputs:
+    """What a state is made of, and the version that names it."""
+
+    client: Client
+    health: tuple[SourceHealth, ...]
+    last: PostedDigest | None
+    signed: frozenset[str]
+    notes: dict[str, str]
+    day: dt.date
+    slot: str
+    version: str
+
+
 class Syncbot:
     """syncbot for one configuration, settings and store; `clock` gives aware UTC now."""
 
@@ -169,10 +199,11 @@ class Syncbot:
         self.store = store
         self.clock = clock
         self.metrics = metrics
-        self._tickets: dict[str, list[Ticket]] = {}
+        self._tickets: dict[str, tuple[tuple[Any, ...], list[Ticket]]] = {}  # oldest first
         self._lock = threading.Lock()
         self._opaque: dict[str, OpaqueId] = {}
         self._charts: dict[tuple[str, str], tuple[Trend, bytes]] = {}
+        self._states: dict[tuple[str, str], tuple[str, Kept]] = {}
         self.connections = connections_from_settings(settings)
 
     # -- configuration ----------------------------------------------------------------------
@@ -212,10 +243,11 @@ class Syncbot:
             for s in client.sources
             if sources is None or s.name in sources
         )
-        with self._lock:
-            self._tickets.pop(client.id, None)
         tickets = self.tickets(client)
         state = self.state(client.id, as_of=as_of)
+        if any(source.last_success for source in state.sources):
+            # Both audiences' states are computed now, once, and kept: answers use them.
+            self.state(client.id, as_of=as_of, audience="client")
         if any(source.last_success for source in state.sources):
             self.store.history.save(
                 client.id,
@@ -309,14 +341,21 @@ class Syncbot:
     # -- state --------------------------------------------------------------------------------
 
     def tickets(self, client: Client) -> list[Ticket]:
-        """The client's stored tickets, read once per sync (per process)."""
+        """The client's stored tickets, read once per sync of them (whichever process
+        synced): kept for the last few clients only, since computed states are what
+        answers use (a daemon of 50 clients does not hold 50 clients' tickets)."""
+        stamp = tuple(sorted(self.store.tickets.generations(client.id).items()))
         with self._lock:
             held = self._tickets.get(client.id)
-        if held is None:
-            held = self.store.tickets.load(client.id, [s.name for s in client.sources])
-            with self._lock:
-                self._tickets[client.id] = held
-        return held
+        if held is not None and held[0] == stamp:
+            return held[1]
+        tickets = self.store.tickets.load(client.id, [s.name for s in client.sources])
+        with self._lock:
+            self._tickets.pop(client.id, None)
+            self._tickets[client.id] = (stamp, tickets)
+            while len(self._tickets) > TICKETS_KEPT:
+                self._tickets.pop(next(iter(self._tickets)))
+        return tickets
 
     def freshness(self, client_id: str) -> tuple[SourceHealth, ...]:
         """Each source's freshness now (`rules.freshness`: the one staleness rule)."""
@@ -372,22 +411,89 @@ class Syncbot:
         audience: Audience,
         before: dt.datetime | None,
     ) -> tuple[ClientState, PostedDigest | None]:
+        computed = self._computed(client_id, as_of=as_of, audience=audience, before=before)
+        return computed.state, computed.last
+
+    def _computed(
+        self,
+        client_id: str,
+        *,
+        as_of: dt.date | None,
+        audience: Audience,
+        before: dt.datetime | None,
+    ) -> Computed:
+        """The state, computed once per version of what it is made of and kept (in memory
+        here, in the store for other processes): answers render from it, they never
+        recompute it. The sources' freshness and staleness warnings depend on the clock,
+        not on the data: they are added on every read."""
+        inputs = self._inputs(client_id, as_of, audience, before)
+        kept = self._kept(inputs)
+        if kept is None:
+            kept = self._compute(inputs)
+        return self._fresh(inputs, kept)
+
+    def computed_if_kept(self, client_id: str, audience: Audience) -> Computed | None:
+        """Today's state if it is already computed (a few small reads, no computing): what a
+        slash command may answer at once, in its ack."""
+        inputs = self._inputs(client_id, None, audience, None)
+        kept = self._kept(inputs)
+        return None if kept is None else self._fresh(inputs, kept)
+
+    def _inputs(
+        self,
+        client_id: str,
+        as_of: dt.date | None,
+        audience: Audience,
+        before: dt.datetime | None,
+    ) -> StateInputs:
         client = self.client(client_id)
         health = self.freshness(client.id)
         last = self.store.outbox.last_posted(client.id, audience, before=before)
-        signed = {s.phase for s in self.store.signoffs.load(client.id)}
+        signed = frozenset(s.phase for s in self.store.signoffs.load(client.id))
         notes = self.store.notes.load(client.id)
+        day = as_of or self.today(client)
+        slot = f"{audience}|{day.isoformat()}|{before.isoformat() if before else '-'}"
+        generations = self.store.tickets.generations(client.id)
+        version = _version(client, generations, last, signed, notes, day)
+        return StateInputs(client, health, last, signed, notes, day, slot, version)
+
+    def _kept(self, inputs: StateInputs) -> Kept | None:
+        key = (inputs.client.id, inputs.slot)
+        with self._lock:
+            held = self._states.get(key)
+        if held is not None and held[0] == inputs.version:
+            return held[1]
+        kept = self.store.states.get(inputs.client.id, inputs.slot, inputs.version)
+        if kept is not None:
+            with self._lock:
+                self._states[key] = (inputs.version, kept)
+        return kept
+
+    def _compute(self, inputs: StateInputs) -> Kept:
+        client, signed = inputs.client, inputs.signed
+        tickets = self.tickets(client)
         state = compute_state(
             client,
-            self.tickets(client),
-            as_of=as_of or self.today(client),
-            sources=health,
-            source_warnings=_stale_warnings(health, self.clock()),
-            reported=last.snapshot if last else None,
-            signed_off=signed if client.approvers or signed else None,
-            notes=notes,
+            tickets,
+            as_of=inputs.day,
+            reported=inputs.last.snapshot if inputs.last else None,
+            signed_off=set(signed) if client.approvers or signed else None,
+            notes=inputs.notes,
         )
-        return state, last
+        named = _named_keys(state)
+        kept = Kept(state, {t.key: t.url for t in tickets if t.url and t.key in named})
+        try:
+            self.store.states.put(client.id, inputs.slot, inputs.version, kept, self.clock())
+        except StoreError:  # a read-only store still answers; the next writer keeps it
+            logger.debug("could not keep the state of %s", client.id, exc_info=True)
+        with self._lock:
+            self._states[(client.id, inputs.slot)] = (inputs.version, kept)
+        return kept
+
+    def _fresh(self, inputs: StateInputs, kept: Kept) -> Computed:
+        stale = _stale_warnings(inputs.health, self.clock())
+        state = replace(kept.state, sources=inputs.health, warnings=(*kept.state.warnings, *stale))
+        return Computed(state, inputs.last, kept.links)
 
     def view(
         self, client_id: str, audience: Audience, *, as_of: dt.date | None = None
@@ -400,10 +506,6 @@ class Syncbot:
         if client_id not in self._opaque:
             self._opaque[client_id] = opaque_ids(self.store.meta.installation_secret(), client_id)
         return self._opaque[client_id]
-
-    def links(self, client_id: str) -> dict[str, str]:
-        """Ticket key -> URL in the tracker, for linking keys in internal answers."""
-        return {t.key: t.url for t in self.tickets(self.client(client_id)) if t.url}
 
     # -- documents ----------------------------------------------------------------------------
 
@@ -419,7 +521,8 @@ class Syncbot:
         digest posted to `audience` (for a digest of a given period: the last one of an
         earlier period, `before`): forecast moves, skipped at-risk, completed since."""
         client = self.client(client_id)
-        state, last = self._state(client.id, as_of=as_of, audience=audience, before=before)
+        computed = self._computed(client.id, as_of=as_of, audience=audience, before=before)
+        state, last = computed.state, computed.last
         since = self._since(client, audience, state.as_of, last)
         done_before = (
             {mid for mid, (_, status) in last.snapshot.items() if status == "done"}
@@ -437,9 +540,7 @@ class Syncbot:
                 people=client.people,
             )
             return doc, state
-        doc = internal_digest(
-            state, since, now, links=self.links(client.id), done_before=done_before
-        )
+        doc = internal_digest(state, since, now, links=computed.links, done_before=done_before)
         return doc, state
 
     def _since(
@@ -452,14 +553,25 @@ class Syncbot:
         weeks = 1 if audience == "internal" else self.schedule(client).client_digest_every_weeks
         return as_of - dt.timedelta(weeks=weeks)
 
-    def reply(self, client_id: str, audience: Audience, what: str) -> Document:
-        """A slash command answer (`status`, `milestones`, `blockers`, `digest`)."""
+    def reply(
+        self, client_id: str, audience: Audience, what: str, *, cached_only: bool = False
+    ) -> Document | None:
+        """A slash command answer (`status`, `milestones`, `blockers`, `digest`); with
+        `cached_only`, None unless it can be made from an already computed state."""
         if what == "digest":
+            if cached_only and self.computed_if_kept(client_id, audience) is None:
+                return None
             doc, _ = self.digest(client_id, audience)
             return replies.digest_preview(doc)
-        view = self.view(client_id, audience)
+        if cached_only:
+            computed = self.computed_if_kept(client_id, audience)
+            if computed is None:
+                return None
+        else:
+            computed = self._computed(client_id, as_of=None, audience=audience, before=None)
+        view = audience_view(computed.state, audience, self.opaque(client_id))
         internal = audience == "internal"
-        links = self.links(client_id) if internal else {}
+        links = computed.links if internal else {}
         fresh = freshness_line(view.sources, self.clock())
         build = {
             "status": replies.status_reply,
@@ -1087,6 +1199,41 @@ def reported_snapshot(state: ClientState) -> dict[str, tuple[dt.date | None, str
     """What a digest of `state` reports per milestone (forecast, status): kept with the posted
     digest for the honesty rules of the next one."""
     return {m.id: (m.forecast, m.status.value) for m in state.milestones}
+
+
+def _version(
+    client: Client,
+    generations: Mapping[str, int],
+    last: PostedDigest | None,
+    signed: frozenset[str],
+    notes: Mapping[str, str],
+    day: dt.date,
+) -> str:
+    """What names a computed state: everything it is made of (the generation of each
+    source's stored tickets stands for them), and syncbot's own version."""
+    parts = [
+        __version__,
+        client.model_dump_json(),
+        day.isoformat(),
+        sorted(generations.items()),
+        [last.key.text, last.sent_at.isoformat(), repr(sorted(last.snapshot.items()))]
+        if last
+        else None,
+        sorted(signed),
+        sorted(notes.items()),
+    ]
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def _named_keys(state: ClientState) -> set[str]:
+    """The ticket keys a state names (what internal answers may link)."""
+    keys: set[str] = {d.key for d in state.dependencies}
+    for m in state.milestones:
+        keys.update(m.late_tickets, m.blocked_by, m.forecast_set_by_tickets)
+        keys.update(m.forecast_set_by_dependencies, m.forecast_set_by_blockers)
+    for w in state.warnings:
+        keys.update(w.tickets)
+    return keys
 
 
 def _stale_warnings(health: Sequence[SourceHealth], now: dt.datetime) -> list[Warning]:

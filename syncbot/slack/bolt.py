@@ -119,18 +119,18 @@ class SlackApp:
 
     def _on_command(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         request = SlashRequest.from_payload(command)
-        future = self.pool.submit(self.commands.handle, request)
-        try:
-            if self.inline_seconds <= 0:  # configured to always answer through response_url
-                raise concurrent.futures.TimeoutError
-            reply = future.result(timeout=self.inline_seconds)
-        except concurrent.futures.TimeoutError:
+        reply: Reply | None = None
+        if self.inline_seconds > 0:  # 0: configured to always answer through response_url
+            try:
+                reply = self.commands.quick(request)
+            except Exception:
+                logger.exception("slash command %r in %s failed", request.text, request.channel_id)
+                ack(response_type="ephemeral", text=messages.SLASH_FAILED)
+                return
+        if reply is None:  # it needs computing or writing: acked now, answered after
             ack(response_type="ephemeral", text=messages.SLASH_WORKING)
+            future = self.pool.submit(self.commands.handle, request)
             future.add_done_callback(lambda done: self._follow_up(done, respond))
-            return
-        except Exception:
-            logger.exception("slash command %r in %s failed", request.text, request.channel_id)
-            ack(response_type="ephemeral", text=messages.SLASH_FAILED)
             return
         first, *rest = reply.messages
         ack(response_type=_kind(reply), **first)

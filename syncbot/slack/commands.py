@@ -78,6 +78,16 @@ class Commands:
         self.app = app
 
     def handle(self, request: SlashRequest) -> Reply:
+        reply = self._handle(request, cached_only=False)
+        assert reply is not None
+        return reply
+
+    def quick(self, request: SlashRequest) -> Reply | None:
+        """The answer if it needs no computing and no database write (help, refusals, or an
+        answer from a state already computed); None: answer it later, through `handle`."""
+        return self._handle(request, cached_only=True)
+
+    def _handle(self, request: SlashRequest, *, cached_only: bool) -> Reply | None:
         words = request.text.split()
         sub = words[0].lower() if words else "help"
         args = words[1:]
@@ -87,6 +97,8 @@ class Commands:
         several = place.audience == "internal" and len(place.clients) > 1
         if sub == "help":
             return _text(messages.slash_help(request.command, several_clients=several))
+        if sub in ("signoff", "note") and cached_only:
+            return None  # they write to the store: never in the ack
         if sub == "signoff":
             return self._signoff(request, place, args)
         if sub == "note":
@@ -98,15 +110,22 @@ class Commands:
             return chosen
         out: list[Payload] = []
         for client in chosen:
-            out += self.answer(client, place.audience, sub)
+            answer = self.answer(client, place.audience, sub, cached_only=cached_only)
+            if answer is None:
+                return None
+            out += answer
         return Reply(tuple(out))
 
-    def answer(self, client: Client, audience: Audience, what: str) -> list[Payload]:
+    def answer(
+        self, client: Client, audience: Audience, what: str, *, cached_only: bool = False
+    ) -> list[Payload] | None:
         try:
             self.app.require_data(client.id)
         except NoData:
             return [{"text": spans_mrkdwn(messages.slash_no_data(client.name))}]
-        doc = self.app.reply(client.id, audience, what)
+        doc = self.app.reply(client.id, audience, what, cached_only=cached_only)
+        if doc is None:
+            return None
         return [m.as_json() for m in document_messages(doc)]
 
     # -- where are we -------------------------------------------------------------------

@@ -12,6 +12,7 @@
     store.alerts     what the alerts last saw, per subject        (store/alerts.py)
     store.reviews    client posts waiting for a reviewer          (store/reviews.py)
     store.dirty      sources a webhook marked for a sync          (store/dirty.py)
+    store.states     computed client states, kept per version     (store/states.py)
 
 The engine, sessions and the translation of database errors live in `store/db.py`.
 """
@@ -30,9 +31,11 @@ from syncbot.store.outbox import OutboxEntry, OutboxKey, OutboxStore, PostedDige
 from syncbot.store.reviews import ReviewStore
 from syncbot.store.seen import SeenStore
 from syncbot.store.signoffs import SignOff, SignoffStore
+from syncbot.store.states import Kept, StateStore
 from syncbot.store.tickets import SourceRecord, TicketStore
 
 __all__ = [
+    "Kept",
     "MilestoneSnapshot",
     "OutboxEntry",
     "OutboxKey",
@@ -67,6 +70,7 @@ class Store:
         self.alerts = AlertStore(self.db)
         self.reviews = ReviewStore(self.db)
         self.dirty = DirtyStore(self.db)
+        self.states = StateStore(self.db)
 
     @property
     def url(self) -> str:

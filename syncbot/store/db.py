@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, TypeDecorator, create_engine
+from sqlalchemy import DateTime, TypeDecorator, create_engine, event
 from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -107,6 +108,17 @@ def translated(exc: SQLAlchemyError, what: str = "state database error") -> Stor
     return StoreError(f"{what}: {detail}")
 
 
+def _wal(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error:  # e.g. a read-only file: keep its journal mode
+        pass
+    finally:
+        cursor.close()
+
+
 class Database:
     """Engine and sessions over one URL. Safe to share within a process."""
 
@@ -140,6 +152,10 @@ class Database:
             raise StoreError(
                 f"cannot open the state database {masked(parsed)}: {describe(exc)}"
             ) from None
+        if self.is_sqlite and parsed.database not in (None, "", ":memory:"):
+            # Write-ahead logging: readers (a slash answer, /healthz) never wait for a sync's
+            # write transaction, and the writer does not wait for them.
+            event.listen(self.engine, "connect", _wal)
 
     @property
     def is_sqlite(self) -> bool:

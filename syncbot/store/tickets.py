@@ -49,6 +49,17 @@ class SourceRow(Base):
     tickets: Mapped[int] = mapped_column(Integer, default=0)
 
 
+GENERATION = "generation"  # source_meta: bumped by every save of the source's tickets
+
+
+def _bump_generation(session: Session, client_id: str, source: str) -> None:
+    row = session.get(SourceMetaRow, (client_id, source, GENERATION))
+    if row is None:
+        session.add(SourceMetaRow(client_id=client_id, source=source, name=GENERATION, value="1"))
+    else:
+        row.value = str(int(row.value) + 1)
+
+
 class SourceMetaRow(Base):
     """Things a source learned about its tracker and keeps between syncs (e.g. the id of
     Jira Data Center's Epic Link field), refreshed on a full reconcile."""
@@ -131,6 +142,7 @@ class TicketStore:
                             TicketRow.key.in_(gone[start : start + BATCH]),
                         )
                     )
+            _bump_generation(session, client_id, source)
             record = self._source_row(session, client_id, source)
             record.last_attempt = record.last_success = at
             record.last_error = None
@@ -209,6 +221,17 @@ class TicketStore:
                 )
             )
             return {row.name: row.value for row in rows}
+
+    def generations(self, client_id: str) -> dict[str, int]:
+        """Per source, how many times its tickets were saved: what names their content (a
+        clock would not: two syncs may share a timestamp)."""
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(SourceMetaRow).where(
+                    SourceMetaRow.client_id == client_id, SourceMetaRow.name == GENERATION
+                )
+            )
+            return {row.source: int(row.value) for row in rows}
 
     def set_meta(self, client_id: str, source: str, values: dict[str, str | None]) -> None:
         with self.db.session() as session:

@@ -83,8 +83,15 @@ def test_a_note_through_the_signed_endpoint(env: Env, commands: Commands) -> Non
     for served in start(env, inline_seconds=30):
         body = slash(env, "note mrk 2.1 Waiting on the client's VPN", "CINT", user=REVIEWER)
         status, answer = send(served.url + EVENTS_PATH, body, signed(body))
-        assert status == 200 and json.loads(answer)["response_type"] == "in_channel"
+        # A note is a write: acked at once, done and answered after the ack.
+        assert status == 200 and json.loads(answer)["text"] == messages.SLASH_WORKING
+        [done] = env.slack.wait_for_responses(1)
+        assert done.payload["response_type"] == "in_channel"
+        assert done.payload["text"] == messages.note_set("2.1")
         body = slash(env, "note mrk 2.1 clear", "CINT", user="U0SOMEONE")
         status, answer = send(served.url + EVENTS_PATH, body, signed(body))
-        assert status == 200 and json.loads(answer)["response_type"] == "ephemeral"
+        assert status == 200
+        refused = env.slack.wait_for_responses(2)[-1]
+        assert refused.payload["response_type"] == "ephemeral"
+        assert refused.payload["text"] == messages.note_not_reviewer("Marker Corp")
     assert env.store().notes.load("mrk") == {"2.1": "Waiting on the client's VPN"}

@@ -331,17 +331,18 @@ def test_syncbot_run_alerts_escalates_takes_a_note_and_releases_a_heads_up(
         escalation = next(m for m in found if "escalation after 2 days" in m.text)
         assert "<@U0ACCOUNT>" in escalation.text and "Owner: <@U0DANA>" in escalation.text
         note = "the source data had more duplicates than the sample"
-        status, answer = ask(daemon, shift, slash(env, f"note mrk 1.1 {note}", "CINT", REVIEWER))
-        assert status == 200 and messages.note_set("1.1") in answer
-        [button] = [Draft(slip.ts, v) for v in _values(slip, HEADSUP)]
-        status, _ = ask(daemon, shift, press(env, button, HEADSUP))
+        status, _ = ask(daemon, shift, slash(env, f"note mrk 1.1 {note}", "CINT", REVIEWER))
         assert status == 200
-        assert env.slack.wait_for_responses(1)[0].payload["text"] == messages.HEADSUP_DRAFTED
+        assert env.slack.wait_for_responses(1)[0].payload["text"] == messages.note_set("1.1")
+        [button] = [Draft(slip.ts, v) for v in _values(slip, HEADSUP)]
+        status, _ = ask(daemon, shift, press(env, button, HEADSUP, n=2))
+        assert status == 200
+        assert env.slack.wait_for_responses(2)[1].payload["text"] == messages.HEADSUP_DRAFTED
         [headsup] = [d for d in drafts(env) if "an update on" in d.message(env).text]
         assert f"Why: {note}" in json.dumps(headsup.message(env).blocks)
-        for n in (2, 3):  # pressed twice: posted once
+        for n in (3, 4):  # pressed twice: posted once
             assert ask(daemon, shift, press(env, headsup, n=n))[0] == 200
-        env.slack.wait_for_responses(3)
+        env.slack.wait_for_responses(4)
         [posted] = env.slack.posts(CLIENT_CHANNEL)
         assert posted.text == "Marker Corp — an update on 'Milestone one'"
         assert f"Why: {note}" in json.dumps(posted.blocks) and "MRK-" not in json.dumps(

@@ -1,0 +1,132 @@
+"""A client's state is computed once per change of what it is made of and kept (issue 9): in
+memory by the process that computed it, in the store for the others. Answers made from it are
+as fresh as the data: another process's sync, a note or a sign-off makes a new one; the
+clock-dependent parts (staleness) are never frozen in it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from scenario import jira_issue, write_pages
+from sqlalchemy import text
+from support import configs
+
+from syncbot.app import Syncbot
+from syncbot.config import load_config
+from syncbot.settings import Settings
+from syncbot.store import Store
+
+NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def issues(due: str) -> list[dict[str, object]]:
+    return [
+        {
+            "issues": [
+                jira_issue(
+                    "ACME-1", summary="a", category="indeterminate", duedate=due, labels=["m-1"]
+                ),
+                jira_issue("ACME-2", summary="b", category="done", labels=["m-1"]),
+            ],
+            "isLast": True,
+        }
+    ]
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    write_pages(tmp_path / "acme", issues("2026-03-12"))
+    configs.write_config(
+        tmp_path / "syncbot.toml",
+        configs.client(
+            "acme",
+            milestones=[
+                configs.milestone("1", planned="2026-03-13", match={"label": "m-1"}),
+            ],
+        ),
+    )
+    return tmp_path
+
+
+@pytest.fixture
+def store(folder: Path) -> Iterator[Store]:
+    found = Store(f"sqlite:///{folder / 'state.db'}")
+    yield found
+    found.close()
+
+
+def app(folder: Path, store: Store, clock: Clock | None = None) -> Syncbot:
+    """One process's application object (each has its own memory)."""
+    loaded = load_config(folder / "syncbot.toml")
+    return Syncbot(loaded, Settings(_env_file=None), store, clock or Clock())  # type: ignore[call-arg]
+
+
+def forecast(a: Syncbot) -> dt.date | None:
+    [m] = a.state("acme").milestones
+    return m.forecast
+
+
+def test_a_sync_keeps_both_audiences_states_for_every_process(folder: Path, store: Store) -> None:
+    other = app(folder, store)
+    assert other.computed_if_kept("acme", "internal") is None  # nothing computed yet
+    app(folder, store).sync("acme")
+    for audience in ("internal", "client"):
+        kept = other.computed_if_kept("acme", audience)  # type: ignore[arg-type]
+        assert kept is not None and kept.state.milestones[0].forecast == dt.date(2026, 3, 12)
+    assert other.reply("acme", "client", "status", cached_only=True) is not None
+
+
+def test_another_processs_sync_is_seen_at_once(folder: Path, store: Store) -> None:
+    reader, syncer = app(folder, store), app(folder, store)
+    syncer.sync("acme")
+    assert forecast(reader) == dt.date(2026, 3, 12)
+    write_pages(folder / "acme", issues("2026-03-20"))
+    syncer.sync("acme")  # same clock reading: the generation, not the time, names the data
+    assert forecast(reader) == dt.date(2026, 3, 20)
+
+
+def test_a_note_or_a_sign_off_makes_a_new_state(folder: Path, store: Store) -> None:
+    a = app(folder, store)
+    a.sync("acme")
+    a.note("acme", "1", "Waiting on the client's data", by="U0LEAD")
+    assert a.computed_if_kept("acme", "client") is None  # not computed with the note yet
+    [m] = a.state("acme", audience="client").milestones
+    assert m.note == "Waiting on the client's data"
+    a.note("acme", "1", None, by="U0LEAD")
+    [m] = a.state("acme", audience="client").milestones
+    assert m.note is None
+
+
+def test_staleness_is_told_at_read_time_not_frozen_in_the_kept_state(
+    folder: Path, store: Store
+) -> None:
+    clock = Clock()
+    a = app(folder, store, clock)
+    a.sync("acme")
+    (folder / "acme" / "page-1.json").write_text("{not json")
+    clock.now = NOW + dt.timedelta(minutes=5)
+    a.sync("acme")  # fails: the stored tickets (and their state) stay
+    clock.now = NOW + dt.timedelta(hours=3)
+    state = a.state("acme")
+    assert [s.stale for s in state.sources] == [True]
+    [warning] = [w for w in state.warnings if w.kind.value == "stale_source"]
+    assert "last refreshed 3 h ago" in warning.message
+    clock.now = NOW + dt.timedelta(hours=5)
+    [warning] = [w for w in a.state("acme").warnings if w.kind.value == "stale_source"]
+    assert "last refreshed 5 h ago" in warning.message
+
+
+def test_sqlite_uses_write_ahead_logging_so_readers_never_wait_for_a_sync(store: Store) -> None:
+    with store.db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
