@@ -22,12 +22,13 @@ from typing import Any
 
 from syncbot import messages
 from syncbot.config import Client, LoadedConfig, Schedule, Source
-from syncbot.connectors import open_source
+from syncbot.connectors import open_metric_source, open_source
 from syncbot.connectors.base import (
     Connections,
     FetchOptions,
     JiraAccess,
     LinearAccess,
+    MlflowAccess,
     ProgressCallback,
 )
 from syncbot.connectors.retry import RetryPolicy
@@ -79,13 +80,19 @@ class SyncReport:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     bad_input: bool = False  # the failure is the user's to fix (exit 2), not a passing fault
+    unit: str = "ticket"  # what `fetched` counts: "ticket", or "metric" for MLflow
 
     def line(self) -> str:
         where = f"{self.client_id}/{self.source}"
         if self.error:
             return f"{where}: FAILED: {self.error}"
+        fetched = (
+            f"{self.fetched} tickets"  # as ever, whatever the number
+            if self.unit == "ticket"
+            else messages.plural(self.fetched, self.unit)
+        )
         text = (
-            f"{where}: fetched {self.fetched} tickets ({self.pages} pages, "
+            f"{where}: fetched {fetched} ({self.pages} pages, "
             f"{self.requests} requests) in {self.seconds:.2f} s; {self.stored} stored"
         )
         if self.notes:
@@ -178,9 +185,12 @@ class Syncbot:
         progress: Callable[[str], ProgressCallback | None] | None = None,
     ) -> ClientSync:
         """Sync every source of one client (a failing source is recorded and the others go
-        on), then record the day's state in the history."""
+        on), then its milestone metrics (whose failure never fails the trackers'), then record
+        the day's state in the history."""
         client = self.client(client_id)
-        reports = tuple(self._sync_source(client, s, full, progress) for s in client.sources)
+        reports = tuple(self._sync_source(client, s, full, progress) for s in client.ticket_sources)
+        if (metric_source := client.metric_source) is not None:
+            reports += (self._sync_metrics(client, metric_source),)
         with self._lock:
             self._tickets.pop(client.id, None)
         tickets = self.tickets(client)
@@ -274,6 +284,42 @@ class Syncbot:
                 self.metrics.sync_fetched.labels(*labels).inc(report.fetched)
         return report
 
+    def _sync_metrics(self, client: Client, source: Source) -> SyncReport:
+        """Read every milestone metric of `client` from its MLflow source into the store; a
+        failure is recorded against that source (which then ages into staleness like a
+        tracker's) and leaves the last known readings as they were."""
+        report = SyncReport(client.id, source.name, unit="metric")
+        started = time.perf_counter()
+        wanted = [(m.id, m.metric) for m in client.milestones if m.metric is not None]
+        try:
+            reader = open_metric_source(
+                source,
+                connections=self.connections,
+                files=self.loaded.export_files(source) if source.is_export else (),
+            )
+            result = reader.read(wanted)
+            report.stored = self.store.readings.save(
+                client.id, source.name, result.readings, self.clock()
+            )
+            report.fetched = len(result.readings)
+            report.pages, report.requests = result.pages, result.requests
+            report.notes = list(result.notes)
+        except SyncbotError as exc:
+            logger.debug("reading the metrics of %s failed", source.name, exc_info=True)
+            report.error = exc.detail if isinstance(exc, SourceError) else str(exc)
+            report.bad_input = isinstance(
+                exc, DataError | SettingsError | SourceAuthError | SourceQueryError | ConfigError
+            )
+            if self.metrics is not None:
+                self.metrics.sync_failures.labels(client.id, source.name).inc()
+                if isinstance(exc, SourceError):
+                    self.metrics.api_errors.labels("mlflow", error_kind(exc)).inc()
+            self.store.readings.record_failure(client.id, source.name, report.error, self.clock())
+        report.seconds = time.perf_counter() - started
+        if self.metrics is not None:
+            self.metrics.sync_seconds.labels(client.id, source.name).observe(report.seconds)
+        return report
+
     # -- state --------------------------------------------------------------------------------
 
     def tickets(self, client: Client) -> list[Ticket]:
@@ -281,7 +327,7 @@ class Syncbot:
         with self._lock:
             held = self._tickets.get(client.id)
         if held is None:
-            held = self.store.tickets.load(client.id, [s.name for s in client.sources])
+            held = self.store.tickets.load(client.id, [s.name for s in client.ticket_sources])
             with self._lock:
                 self._tickets[client.id] = held
         return held
@@ -291,9 +337,11 @@ class Syncbot:
         client = self.client(client_id)
         every = self.schedule(client).sync_every_minutes
         records = self.store.tickets.records(client.id)
+        if client.metric_source is not None:
+            records.update(self.store.readings.records(client.id))
         now = self.clock()
         out = []
-        for source in client.sources:
+        for source in client.all_sources:
             record = records.get(source.name)
             out.append(
                 freshness.source_health(
@@ -354,6 +402,7 @@ class Syncbot:
             reported=last.snapshot if last else None,
             signed_off=signed if client.approvers or signed else None,
             notes=notes,
+            metrics=self.store.readings.load(client.id) if client.metric_source else None,
         )
         return state, last
 
@@ -608,7 +657,7 @@ def connections_from_settings(settings: Settings) -> Connections:
     `missing` names what to set."""
     missing = {
         tracker: " and ".join(names)
-        for tracker in ("jira", "linear")
+        for tracker in ("jira", "linear", "mlflow")
         if (names := settings.missing_for(tracker))
     }
     jira = None
@@ -623,9 +672,13 @@ def connections_from_settings(settings: Settings) -> Connections:
     linear = None
     if settings.linear_api_key is not None:
         linear = LinearAccess(url=settings.linear_api_url, api_key=settings.linear_api_key)
+    mlflow = None
+    if settings.mlflow_url:
+        mlflow = MlflowAccess(url=settings.mlflow_url, token=settings.mlflow_token)
     options = FetchOptions(
         jira_page_size=settings.jira_page_size,
         linear_page_size=settings.linear_page_size,
+        mlflow_page_size=settings.mlflow_page_size,
         overlap=dt.timedelta(minutes=settings.sync_overlap_minutes),
         timeout=settings.source_timeout_seconds,
         retry=RetryPolicy(
@@ -634,7 +687,7 @@ def connections_from_settings(settings: Settings) -> Connections:
             max_wait=settings.source_max_wait_seconds,
         ),
     )
-    return Connections(jira=jira, linear=linear, options=options, missing=missing)
+    return Connections(jira=jira, linear=linear, mlflow=mlflow, options=options, missing=missing)
 
 
 def channel_for(client: Client, audience: str) -> str:

@@ -8,6 +8,7 @@
     store.claims     whether an outbox claim's holder is alive    (store/claims.py)
     store.seen       request ids seen recently (replays)          (store/seen.py)
     store.notes      client-facing milestone notes                (store/notes.py)
+    store.readings   milestone metric readings, metric source state (store/readings.py)
 
 The engine, sessions and the translation of database errors live in `store/db.py`.
 """
@@ -20,6 +21,7 @@ from syncbot.store.history import HistoryStore, MilestoneSnapshot
 from syncbot.store.meta import MetaStore
 from syncbot.store.notes import NoteStore
 from syncbot.store.outbox import OutboxEntry, OutboxKey, OutboxStore, PostedDigest, new_entry
+from syncbot.store.readings import ReadingStore
 from syncbot.store.seen import SeenStore
 from syncbot.store.signoffs import SignOff, SignoffStore
 from syncbot.store.tickets import SourceRecord, TicketStore
@@ -54,6 +56,7 @@ class Store:
         self.claims = OwnerLocks(self.db)
         self.seen = SeenStore(self.db)
         self.notes = NoteStore(self.db)
+        self.readings = ReadingStore(self.db)
 
     @property
     def url(self) -> str:
