@@ -460,7 +460,7 @@ def _completed(
             f"{m.name} — delivered {m.actual.isoformat()}",
             f" ({late})" if (late := messages.lateness(m.days_late, done=True)) else "",
             f": {m.acceptance}" if m.acceptance else "",
-            f" ({metric_text(m.metric)})" if m.metric is not None else "",
+            f"; {metric_text(m.metric)}" if m.metric is not None else "",
         )
         for m in completed
         if m.actual is not None
