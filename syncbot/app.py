@@ -1,9 +1,10 @@
 """The application object: the one place that combines store, connectors, rules, renderers
 and the clock. The CLI, the daemon's jobs, the slash commands and the HTTP app only call it.
 
-`Syncbot` syncs a client's sources, gives its state as of a day for an audience, renders that
-state (digests, slash answers, alerts) and queues what is to be posted in the outbox. Posting
-itself is the Slack adapter's job (`syncbot.slack.outbox`), which receives rendered entries.
+`Syncbot` syncs a client's sources (its trackers, then its milestone metrics from MLflow), gives
+its state as of a day for an audience, renders that state (digests, slash answers, alerts) and
+queues what is to be posted in the outbox. Posting itself is the Slack adapter's job
+(`syncbot.slack.outbox`), which receives rendered entries.
 
 Tickets are read from the store once per sync and kept in memory (per process) until the next
 sync of that client, so answers and digests never reload them.

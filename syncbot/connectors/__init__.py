@@ -35,6 +35,8 @@ def open_source(
     """
     from syncbot.connectors import export, jira, linear
 
+    if source.tracker == "mlflow":
+        raise ValueError(f"{source.kind!r} is a source of metrics: use open_metric_source")
     if source.kind == "jira-export":
         return export.jira_export(
             source.name,
