@@ -17,6 +17,7 @@ import contextlib
 import importlib.util
 import itertools
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -134,7 +135,11 @@ def mlflow_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SYNCBOT_", "MLFLOW_"))}
-    env.update(MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true")  # no network but loopback
+    env.update(
+        MLFLOW_DISABLE_TELEMETRY="true",  # no network but loopback
+        DO_NOT_TRACK="true",
+        MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false",  # no background job workers: a faster start
+    )
     log = root / "server.log"
     started = time.monotonic()
     with log.open("w") as out:
@@ -149,6 +154,7 @@ def mlflow_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             cwd=root,
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: uvicorn and workers end with it
         )
     patch = pytest.MonkeyPatch()
     try:
@@ -163,12 +169,20 @@ def mlflow_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         yield Lab(url, elapsed, log, client)
     finally:
         patch.undo()
-        proc.terminate()
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's process group (the server and the workers it started), then
+    SIGKILL if it lingers."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
         try:
             proc.wait(timeout=30)
+            return
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+            continue
 
 
 def _wait_until_up(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
