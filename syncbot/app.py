@@ -1,9 +1,10 @@
 """The application object: the one place that combines store, connectors, rules, renderers
 and the clock. The CLI, the daemon's jobs, the slash commands and the HTTP app only call it.
 
-`Syncbot` syncs a client's sources, gives its state as of a day for an audience, renders that
-state (digests, slash answers, alerts) and queues what is to be posted in the outbox. Posting
-itself is the Slack adapter's job (`syncbot.slack.outbox`), which receives rendered entries.
+`Syncbot` syncs a client's sources (its trackers, then its milestone metrics from MLflow), gives
+its state as of a day for an audience, renders that state (digests, slash answers, alerts) and
+queues what is to be posted in the outbox. Posting itself is the Slack adapter's job
+(`syncbot.slack.outbox`), which receives rendered entries.
 
 Tickets are read from the store once per sync and kept in memory (per process) until the next
 sync of that client, so answers and digests never reload them.
@@ -23,16 +24,25 @@ from typing import Any
 
 from syncbot import __version__, messages
 from syncbot.config import Client, LoadedConfig, Schedule, Source
-from syncbot.connectors import open_source
+from syncbot.connectors import open_metric_source, open_source
 from syncbot.connectors.base import (
     Connections,
     FetchOptions,
     JiraAccess,
     LinearAccess,
+    MlflowAccess,
     ProgressCallback,
 )
 from syncbot.connectors.retry import RetryPolicy
-from syncbot.domain import ClientState, Progress, SourceHealth, Ticket, Warning, WarningKind
+from syncbot.domain import (
+    ClientState,
+    MetricReading,
+    Progress,
+    SourceHealth,
+    Ticket,
+    Warning,
+    WarningKind,
+)
 from syncbot.errors import (
     ConfigError,
     DataError,
@@ -105,13 +115,19 @@ class SyncReport:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     bad_input: bool = False  # the failure is the user's to fix (exit 2), not a passing fault
+    unit: str = "ticket"  # what `fetched` counts: "ticket", or "metric" for MLflow
 
     def line(self) -> str:
         where = f"{self.client_id}/{self.source}"
         if self.error:
             return f"{where}: FAILED: {self.error}"
+        fetched = (
+            f"{self.fetched} tickets"  # as ever, whatever the number
+            if self.unit == "ticket"
+            else messages.plural(self.fetched, self.unit)
+        )
         text = (
-            f"{where}: fetched {self.fetched} tickets ({self.pages} pages, "
+            f"{where}: fetched {fetched} ({self.pages} pages, "
             f"{self.requests} requests) in {self.seconds:.2f} s; {self.stored} stored"
         )
         if self.notes:
@@ -177,6 +193,7 @@ class StateInputs:
     last: PostedDigest | None
     signed: frozenset[str]
     notes: dict[str, str]
+    readings: dict[str, MetricReading]
     day: dt.date
     slot: str
     version: str
@@ -233,16 +250,20 @@ class Syncbot:
         progress: Callable[[str], ProgressCallback | None] | None = None,
         sources: Collection[str] | None = None,
     ) -> ClientSync:
-        """Sync every source of one client (only those named in `sources`, when given; a
-        failing source is recorded and the others go on), then record the day's state in the
-        history: the report of that as-of day for the trend (SPEC §9; the last sync of a day
-        wins). A client none of whose sources has ever synced has no state to record."""
+        """Sync every source of one client (only those named in `sources`, when given: a
+        webhook's; a failing source is recorded and the others go on), then its milestone
+        metrics (whose failure never fails the trackers'; not on a webhook's sync), then
+        record the day's state in the history: the report of that as-of day for the trend
+        (SPEC §9; the last sync of a day wins). A client none of whose sources has ever
+        synced has no state to record."""
         client = self.client(client_id)
         reports = tuple(
             self._sync_source(client, s, full, progress)
-            for s in client.sources
+            for s in client.ticket_sources
             if sources is None or s.name in sources
         )
+        if (metric_source := client.metric_source) is not None and sources is None:
+            reports += (self._sync_metrics(client, metric_source),)
         tickets = self.tickets(client)
         state = self.state(client.id, as_of=as_of)
         if any(source.last_success for source in state.sources):
@@ -338,6 +359,42 @@ class Syncbot:
                 self.metrics.sync_fetched.labels(*labels).inc(report.fetched)
         return report
 
+    def _sync_metrics(self, client: Client, source: Source) -> SyncReport:
+        """Read every milestone metric of `client` from its MLflow source into the store; a
+        failure is recorded against that source (which then ages into staleness like a
+        tracker's) and leaves the last known readings as they were."""
+        report = SyncReport(client.id, source.name, unit="metric")
+        started = time.perf_counter()
+        wanted = [(m.id, m.metric) for m in client.milestones if m.metric is not None]
+        try:
+            reader = open_metric_source(
+                source,
+                connections=self.connections,
+                files=self.loaded.export_files(source) if source.is_export else (),
+            )
+            result = reader.read(wanted)
+            report.stored = self.store.readings.save(
+                client.id, source.name, result.readings, self.clock()
+            )
+            report.fetched = len(result.readings)
+            report.pages, report.requests = result.pages, result.requests
+            report.notes = list(result.notes)
+        except SyncbotError as exc:
+            logger.debug("reading the metrics of %s failed", source.name, exc_info=True)
+            report.error = exc.detail if isinstance(exc, SourceError) else str(exc)
+            report.bad_input = isinstance(
+                exc, DataError | SettingsError | SourceAuthError | SourceQueryError | ConfigError
+            )
+            if self.metrics is not None:
+                self.metrics.sync_failures.labels(client.id, source.name).inc()
+                if isinstance(exc, SourceError):
+                    self.metrics.api_errors.labels("mlflow", error_kind(exc)).inc()
+            self.store.readings.record_failure(client.id, source.name, report.error, self.clock())
+        report.seconds = time.perf_counter() - started
+        if self.metrics is not None:
+            self.metrics.sync_seconds.labels(client.id, source.name).observe(report.seconds)
+        return report
+
     # -- state --------------------------------------------------------------------------------
 
     def tickets(self, client: Client) -> list[Ticket]:
@@ -349,7 +406,7 @@ class Syncbot:
             held = self._tickets.get(client.id)
         if held is not None and held[0] == stamp:
             return held[1]
-        tickets = self.store.tickets.load(client.id, [s.name for s in client.sources])
+        tickets = self.store.tickets.load(client.id, [s.name for s in client.ticket_sources])
         with self._lock:
             self._tickets.pop(client.id, None)
             self._tickets[client.id] = (stamp, tickets)
@@ -362,9 +419,11 @@ class Syncbot:
         client = self.client(client_id)
         every = self.schedule(client).sync_every_minutes
         records = self.store.tickets.records(client.id)
+        if client.metric_source is not None:
+            records.update(self.store.readings.records(client.id))
         now = self.clock()
         out = []
-        for source in client.sources:
+        for source in client.all_sources:
             record = records.get(source.name)
             out.append(
                 freshness.source_health(
@@ -454,8 +513,9 @@ class Syncbot:
         day = as_of or self.today(client)
         slot = f"{audience}|{day.isoformat()}|{before.isoformat() if before else '-'}"
         generations = self.store.tickets.generations(client.id)
-        version = _version(client, generations, last, signed, notes, day)
-        return StateInputs(client, health, last, signed, notes, day, slot, version)
+        readings = self.store.readings.load(client.id) if client.metric_source else {}
+        version = _version(client, generations, last, signed, notes, day, readings)
+        return StateInputs(client, health, last, signed, notes, readings, day, slot, version)
 
     def _kept(self, inputs: StateInputs) -> Kept | None:
         key = (inputs.client.id, inputs.slot)
@@ -479,6 +539,7 @@ class Syncbot:
             reported=inputs.last.snapshot if inputs.last else None,
             signed_off=set(signed) if client.approvers or signed else None,
             notes=inputs.notes,
+            metrics=inputs.readings if client.metric_source else None,
         )
         named = _named_keys(state)
         kept = Kept(state, {t.key: t.url for t in tickets if t.url and t.key in named})
@@ -553,22 +614,25 @@ class Syncbot:
         weeks = 1 if audience == "internal" else self.schedule(client).client_digest_every_weeks
         return as_of - dt.timedelta(weeks=weeks)
 
-    def reply(
-        self, client_id: str, audience: Audience, what: str, *, cached_only: bool = False
-    ) -> Document | None:
-        """A slash command answer (`status`, `milestones`, `blockers`, `digest`); with
-        `cached_only`, None unless it can be made from an already computed state."""
+    def reply(self, client_id: str, audience: Audience, what: str) -> Document:
+        """A slash command answer (`status`, `milestones`, `blockers`, `digest`)."""
         if what == "digest":
-            if cached_only and self.computed_if_kept(client_id, audience) is None:
-                return None
             doc, _ = self.digest(client_id, audience)
             return replies.digest_preview(doc)
-        if cached_only:
-            computed = self.computed_if_kept(client_id, audience)
-            if computed is None:
-                return None
-        else:
-            computed = self._computed(client_id, as_of=None, audience=audience, before=None)
+        computed = self._computed(client_id, as_of=None, audience=audience, before=None)
+        return self._reply(client_id, audience, what, computed)
+
+    def reply_if_kept(self, client_id: str, audience: Audience, what: str) -> Document | None:
+        """The answer if today's state is already computed (what an ack may carry); None
+        rather than compute it."""
+        computed = self.computed_if_kept(client_id, audience)
+        if computed is None:
+            return None
+        if what == "digest":
+            return self.reply(client_id, audience, what)  # from the kept state
+        return self._reply(client_id, audience, what, computed)
+
+    def _reply(self, client_id: str, audience: Audience, what: str, computed: Computed) -> Document:
         view = audience_view(computed.state, audience, self.opaque(client_id))
         internal = audience == "internal"
         links = computed.links if internal else {}
@@ -1156,7 +1220,7 @@ def connections_from_settings(settings: Settings) -> Connections:
     `missing` names what to set."""
     missing = {
         tracker: " and ".join(names)
-        for tracker in ("jira", "linear")
+        for tracker in ("jira", "linear", "mlflow")
         if (names := settings.missing_for(tracker))
     }
     jira = None
@@ -1171,9 +1235,13 @@ def connections_from_settings(settings: Settings) -> Connections:
     linear = None
     if settings.linear_api_key is not None:
         linear = LinearAccess(url=settings.linear_api_url, api_key=settings.linear_api_key)
+    mlflow = None
+    if settings.mlflow_url:
+        mlflow = MlflowAccess(url=settings.mlflow_url, token=settings.mlflow_token)
     options = FetchOptions(
         jira_page_size=settings.jira_page_size,
         linear_page_size=settings.linear_page_size,
+        mlflow_page_size=settings.mlflow_page_size,
         overlap=dt.timedelta(minutes=settings.sync_overlap_minutes),
         timeout=settings.source_timeout_seconds,
         retry=RetryPolicy(
@@ -1182,7 +1250,7 @@ def connections_from_settings(settings: Settings) -> Connections:
             max_wait=settings.source_max_wait_seconds,
         ),
     )
-    return Connections(jira=jira, linear=linear, options=options, missing=missing)
+    return Connections(jira=jira, linear=linear, mlflow=mlflow, options=options, missing=missing)
 
 
 def channel_for(client: Client, audience: str) -> str:
@@ -1208,6 +1276,7 @@ def _version(
     signed: frozenset[str],
     notes: Mapping[str, str],
     day: dt.date,
+    readings: Mapping[str, MetricReading],
 ) -> str:
     """What names a computed state: everything it is made of (the generation of each
     source's stored tickets stands for them), and syncbot's own version."""
@@ -1221,6 +1290,7 @@ def _version(
         else None,
         sorted(signed),
         sorted(notes.items()),
+        sorted((k, repr(v)) for k, v in readings.items()),
     ]
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 

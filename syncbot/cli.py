@@ -103,8 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--live",
         action="store_true",
-        help="also call each tracker and Slack once: credentials work, the bot is in every "
-        "configured channel and may post there",
+        help="also call each tracker, Slack and MLflow once: credentials work, the bot is in "
+        "every configured channel and may post there, every experiment a metric names exists",
     )
     sync = sub.add_parser("sync", parents=[common, as_of], help="pull every source once")
     sync.add_argument("--full", action="store_true", help="force a full reconcile")
@@ -280,6 +280,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for ci, client in enumerate(loaded.config.clients):
         for si, source in enumerate(client.sources):
             where = f"{loaded.path}: clients[{ci}].sources[{si}]"
+            if source.tracker == "mlflow":
+                continue  # _metric_problems
             if source.is_export:
                 try:
                     files = loaded.export_files(source)
@@ -293,9 +295,10 @@ def cmd_check(args: argparse.Namespace) -> int:
                 problems.append(
                     f"{where}: kind {source.kind!r} needs {missing} in the environment or .env"
                 )
+        problems += _metric_problems(loaded, ci, settings, connections)
     found: list[str] = []
     if getattr(args, "live", False):
-        found = _live_check(settings, loaded, connections)
+        found = [*_live_check(settings, loaded, connections), *_live_mlflow(loaded, connections)]
         problems += [line for line in found if not line.startswith("live: ")]
     if problems:
         print("\n".join(problems), file=sys.stderr)
@@ -324,7 +327,9 @@ def _live_check(settings: Settings, loaded: LoadedConfig, connections: Connectio
     from syncbot.slack.probe import check_slack
 
     out: list[str] = []
-    trackers = {s.tracker for c in loaded.config.clients for s in c.sources if not s.is_export}
+    trackers = {
+        s.tracker for c in loaded.config.clients for s in c.ticket_sources if not s.is_export
+    }
     for tracker in sorted(trackers):
         name = {"jira": "Jira", "linear": "Linear"}[tracker]
         if settings.missing_for(tracker):
@@ -356,6 +361,81 @@ def _live_check(settings: Settings, loaded: LoadedConfig, connections: Connectio
         out.append(f"{loaded.path}: {', '.join(keys[channel])}: Slack channel {channel}: {problem}")
     if slack.ok:
         out.append(f"live: Slack OK ({slack.identity}, member of {len(keys)} channel(s))")
+    return out
+
+
+def _metric_problems(
+    loaded: LoadedConfig, ci: int, settings: Settings, connections: Connections
+) -> list[str]:
+    """The milestone metrics of clients[ci]: a recorded MLflow source must answer every
+    metric; a live one needs SYNCBOT_MLFLOW_URL (named at each milestone with a metric)."""
+    from syncbot.connectors import open_metric_source
+    from syncbot.errors import DataError
+
+    client = loaded.config.clients[ci]
+    source = client.metric_source
+    if source is None:
+        return []
+    wanted = [(m.id, m.metric) for m in client.milestones if m.metric is not None]
+    if source.is_export:
+        where = f"{loaded.path}: clients[{ci}].sources[{client.sources.index(source)}]"
+        try:
+            files = loaded.export_files(source)
+            open_metric_source(source, connections=connections, files=files).read(wanted)
+        except DataError as exc:
+            return [f"{where}: {exc}"]
+        return []
+    if not settings.missing_for("mlflow"):
+        return []
+    return [
+        (
+            f"{loaded.path}: clients[{ci}].milestones[{mi}].metric: needs SYNCBOT_MLFLOW_URL "
+            "in the environment or .env (the MLflow tracking server), or an mlflow-export "
+            "source for this client"
+        )
+        for mi, m in enumerate(client.milestones)
+        if m.metric is not None
+    ]
+
+
+def _live_mlflow(loaded: LoadedConfig, connections: Connections) -> list[str]:
+    """`check --live` for MLflow: each experiment a milestone metric names exists on the
+    server of SYNCBOT_MLFLOW_URL (clients with an mlflow-export source read no server).
+    Lines starting "live: " say what worked; the others are problems naming the key to fix."""
+    from syncbot.connectors import open_metric_source
+    from syncbot.connectors.mlflow import MlflowSource
+    from syncbot.errors import SourceError, SourceQueryError, SyncbotError
+
+    out: list[str] = []
+    checked: dict[str, str | None] = {}  # experiment -> problem (None: it exists)
+    for ci, client in enumerate(loaded.config.clients):
+        source = client.metric_source
+        if source is None or source.is_export or connections.mlflow is None:
+            continue
+        reader = open_metric_source(source, connections=connections)
+        assert isinstance(reader, MlflowSource)
+        for mi, milestone in enumerate(client.milestones):
+            if milestone.metric is None:
+                continue
+            name = milestone.metric.experiment
+            if name not in checked:
+                try:
+                    reader.experiment_id(name)
+                    checked[name] = None
+                except SourceQueryError as exc:
+                    checked[name] = exc.detail
+                except SourceError as exc:
+                    out.append(f"MLflow: {exc.detail}")
+                    return out
+                except SyncbotError as exc:
+                    out.append(f"MLflow: {exc}")
+                    return out
+            if checked[name] is not None:
+                key = f"clients[{ci}].milestones[{mi}].metric.experiment"
+                out.append(f"{loaded.path}: {key}: {checked[name]}")
+    if checked and all(problem is None for problem in checked.values()):
+        n = len(checked)
+        out.append(f"live: MLflow OK ({n} experiment{'s' * (n != 1)} found)")
     return out
 
 
@@ -590,7 +670,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # The demo is offline by design: no .env, no tracker credentials.
     settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
     app = Syncbot(loaded, settings, _store(url), _now)
-    print("Syncing the recorded Jira and Linear responses under config/demo/ ...")
+    print("Syncing the recorded Jira, Linear and MLflow responses under config/demo/ ...")
     code = _sync(app, as_of=args.as_of)
     if code:
         return code

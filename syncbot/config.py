@@ -24,7 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from syncbot.errors import ConfigError
 from syncbot.schedule import Cadence, cron_trigger
 
-SourceKind = Literal["jira", "linear", "jira-export", "linear-export"]
+SourceKind = Literal["jira", "linear", "jira-export", "linear-export", "mlflow", "mlflow-export"]
+METRIC_KINDS = ("mlflow", "mlflow-export")  # sources of milestone metrics, not of tickets
 JIRA_MATCH_KEYS = ("epic", "fix_version", "component")
 LINEAR_MATCH_KEYS = ("linear_milestone",)
 MATCH_KEYS = ("epic", "label", "fix_version", "component", "linear_milestone")
@@ -67,7 +68,8 @@ class Source(_Model):
 
     @property
     def tracker(self) -> str:
-        return "jira" if self.kind.startswith("jira") else "linear"
+        """What the source reads: "jira", "linear" or "mlflow" (live or recorded)."""
+        return self.kind.removesuffix("-export")
 
     @property
     def is_export(self) -> bool:
@@ -79,7 +81,7 @@ class Source(_Model):
         if self.id:
             return self.id
         what = self.path if self.is_export else (self.jql or self.project or self.team)
-        return f"{self.kind}:{what}"
+        return f"{self.kind}:{what}" if what else self.kind
 
 
 class Match(_Model):
@@ -97,6 +99,31 @@ class Match(_Model):
         raise ValueError("empty match")  # prevented by validation
 
 
+class Metric(_Model):
+    """A milestone's acceptance metric, read from MLflow (SPEC §11): the best value of `name`
+    among the finished runs of `experiment` must reach `target` (at least it when
+    `higher_is_better`, at most it otherwise). `label` is how texts name it ("F1"); the
+    metric's name by default."""
+
+    experiment: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    target: float = Field(strict=True, allow_inf_nan=False)
+    higher_is_better: bool = Field(default=True, strict=True)
+    label: str | None = Field(default=None, min_length=1)
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.name
+
+    def meets(self, value: float) -> bool:
+        """Whether `value` reaches the target."""
+        return value >= self.target if self.higher_is_better else value <= self.target
+
+    def better(self, value: float, than: float) -> bool:
+        """Whether `value` is strictly better than `than`."""
+        return value > than if self.higher_is_better else value < than
+
+
 class Milestone(_Model):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
@@ -107,6 +134,7 @@ class Milestone(_Model):
     match: Match
     weight: float = Field(default=1, gt=0)
     after: list[str] = Field(default_factory=list)  # finish-to-start predecessors
+    metric: Metric | None = None  # done only once its tickets are done and this target is met
 
     @field_validator("planned")
     @classmethod
@@ -146,6 +174,7 @@ class Client(_Model):
     change_order_labels: list[str] = Field(default_factory=lambda: ["change-order"])
     blocked_status_keywords: list[str] = Field(default_factory=lambda: ["blocked", "waiting"])
     excluded_resolutions: list[str] = Field(default_factory=lambda: ["Won't Do", "Duplicate"])
+    experiment_labels: list[str] = Field(default_factory=lambda: ["experiment"])
     approvers: list[str] = Field(default_factory=list)
     reviewers: list[str] = Field(default_factory=list)  # may release client-channel posts
     client_review: Literal["required", "off"] = "required"
@@ -196,6 +225,29 @@ class Client(_Model):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def ticket_sources(self) -> list[Source]:
+        """The sources of tickets (trackers and their recordings)."""
+        return [s for s in self.sources if s.kind not in METRIC_KINDS]
+
+    @property
+    def metric_source(self) -> Source | None:
+        """Where milestone metrics are read: the client's `mlflow` or `mlflow-export` source;
+        without one, the MLflow server of SYNCBOT_MLFLOW_URL as soon as a milestone has a
+        metric (an implicit `mlflow` source); None when nothing needs one."""
+        for source in self.sources:
+            if source.kind in METRIC_KINDS:
+                return source
+        if any(m.metric is not None for m in self.milestones):
+            return Source(kind="mlflow")
+        return None
+
+    @property
+    def all_sources(self) -> list[Source]:
+        """Every source whose freshness counts: ticket sources, then the metric source."""
+        metric = self.metric_source
+        return [*self.ticket_sources, *([metric] if metric is not None else [])]
 
     def phase_order(self) -> list[str]:
         order = list(self.phases or [])
@@ -323,6 +375,7 @@ def _semantic_problems(config: Config, path: Path) -> Iterable[str]:
         trackers = {s.tracker for s in client.sources}
         for si, source in enumerate(client.sources):
             yield from _source_problems(source, f"{where}.sources[{si}]", path)
+        yield from _metric_source_problems(client, where)
         for mi, milestone in enumerate(client.milestones):
             key = f"{where}.milestones[{mi}].match"
             chosen = [k for k in MATCH_KEYS if getattr(milestone.match, k) is not None]
@@ -378,6 +431,21 @@ def _after_problems(client: Client, where: str) -> Iterable[str]:
         yield f"{where}.milestones: 'after' forms a cycle: {shown}"
 
 
+def _metric_source_problems(client: Client, where: str) -> Iterable[str]:
+    """At most one source of metrics per client: every milestone metric is read from it."""
+    first: int | None = None
+    for si, source in enumerate(client.sources):
+        if source.kind not in METRIC_KINDS:
+            continue
+        if first is None:
+            first = si
+            continue
+        yield (
+            f"{where}.sources[{si}]: a client reads its metrics from one MLflow source, and "
+            f"{where}.sources[{first}] is one already (record every answer under one path)"
+        )
+
+
 def _channel_problems(clients: list[Client]) -> Iterable[str]:
     """A client channel (often Slack Connect, shared with the client's company) must belong to
     exactly one client and never double as an internal channel; internal ones may be shared."""
@@ -398,6 +466,9 @@ def _channel_problems(clients: list[Client]) -> Iterable[str]:
 
 
 def _source_problems(source: Source, key: str, config_path: Path) -> Iterable[str]:
+    if source.kind in METRIC_KINDS:
+        yield from _mlflow_source_problems(source, key, config_path)
+        return
     if source.is_export:
         if not source.path:
             yield f"{key}.path: required for kind {source.kind!r} (a glob of recorded responses)"
@@ -422,6 +493,24 @@ def _source_problems(source: Source, key: str, config_path: Path) -> Iterable[st
             yield f'{key}: kind \'linear\' needs project = "Name" and/or team = "KEY"'
         if source.jql:
             yield f"{key}.jql: not used by kind 'linear' (Jira only)"
+
+
+def _mlflow_source_problems(source: Source, key: str, config_path: Path) -> Iterable[str]:
+    """`mlflow` reads SYNCBOT_MLFLOW_URL; `mlflow-export` recorded answers under `path`. The
+    experiments to read are named by each milestone's `metric`, not by the source."""
+    for name in ("project", "jql", "team", "epic_link_field"):
+        if getattr(source, name) is not None:
+            yield (
+                f"{key}.{name}: not used by kind {source.kind!r} (each milestone's "
+                "metric.experiment names what to read); remove it"
+            )
+    if source.kind == "mlflow":
+        if source.path is not None:
+            yield f"{key}.path: only for kind 'mlflow-export' (recorded answers), not 'mlflow'"
+    elif not source.path:
+        yield f"{key}.path: required for kind 'mlflow-export' (a glob of recorded answers)"
+    elif not export_files(config_path, source):
+        yield f"{key}.path: no files match {source.path!r}"
 
 
 def _duplicates(values: list[str], key_template: str, what: str) -> Iterable[str]:

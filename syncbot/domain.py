@@ -87,6 +87,48 @@ class Ticket:
 
 
 @dataclass(frozen=True)
+class MetricReading:
+    """What a metric source last said about one milestone's metric (the store keeps the last
+    one, so an unreachable MLflow server leaves it).
+
+    It was read for (`experiment`, `name`, `target`, `higher_is_better`): `value` is the best
+    value among the experiment's finished runs (None while none logged a usable one), from
+    run `run_id`, which ended (else started) at `run_at`; `met_at` is when the first finished
+    run that reaches `target` ended, None when none does.
+    """
+
+    experiment: str
+    name: str
+    target: float
+    higher_is_better: bool
+    value: float | None = None
+    run_id: str | None = None
+    run_at: dt.datetime | None = None
+    met_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class MetricState:
+    """A milestone's metric as the rules judge it at an as-of date (SPEC §11).
+
+    `label` is how texts name it; `at` is the date (client timezone) of the run whose value
+    counts, `met_on` the day its target was first met. `run` and `experiment` are internal
+    only: the client view keeps name, value, target, met and at.
+    """
+
+    name: str
+    label: str
+    target: float
+    higher_is_better: bool
+    value: float | None = None
+    met: bool = False
+    at: dt.date | None = None
+    met_on: dt.date | None = None
+    run: str | None = None  # internal only
+    experiment: str = ""  # internal only
+
+
+@dataclass(frozen=True)
 class MilestoneState:
     """A milestone as computed for one as-of date."""
 
@@ -116,10 +158,21 @@ class MilestoneState:
     note: str | None = None  # the client-facing note (cause and recovery), when set
     reason: str = ""  # why the forecast is where it is, client-safe: note, driver or work
     drifting: bool = False  # late work sets it: it moves a day later each day, nothing new
+    metric: MetricState | None = None  # the acceptance metric, when the milestone has one
 
     @property
     def is_open(self) -> bool:
         return self.status is not Status.DONE
+
+    @property
+    def waits_on_metric(self) -> bool:
+        """Every ticket is done, and only the metric's target keeps the milestone open."""
+        return (
+            self.metric is not None
+            and not self.metric.met
+            and self.tickets_total > 0
+            and self.tickets_done == self.tickets_total
+        )
 
 
 @dataclass(frozen=True)
@@ -139,12 +192,40 @@ class DependencyState:
     url: str | None = None
 
 
+@dataclass(frozen=True)
+class ExperimentState:
+    """A ticket labelled as an experiment (SPEC §11): a hypothesis (its summary) with a
+    timebox from its creation to its due date. Internal only.
+
+    `days_running` counts from its creation to its completion, or to the as-of date while it
+    is open; `timebox_days` from creation to the due date (None without one). `overrun`: open
+    and past its due date. `success` is the "Success: ..." criterion of its description.
+    """
+
+    key: str
+    hypothesis: str
+    status: str  # the tracker's status name
+    progress: Progress
+    created: dt.date
+    due: dt.date | None
+    completed: dt.date | None
+    days_running: int
+    timebox_days: int | None
+    overrun: bool
+    success: str | None = None
+    owner: str | None = None
+    milestone: str | None = None  # the milestone holding the ticket, when one does
+    url: str | None = None
+
+
 class WarningKind(StrEnum):
     SKIPPED_AT_RISK = "skipped_at_risk"
     FORECAST_MOVED = "forecast_moved"
     PHASE_GATE = "phase_gate"
     SCOPE_CREEP = "scope_creep"
     STALE_SOURCE = "stale_source"
+    EXPERIMENT_OVERRUN = "experiment_overrun"  # an open experiment past its timebox
+    METRIC_REGRESSED = "metric_regressed"  # a done milestone's metric fell below its target
 
 
 CLIENT_VISIBLE_WARNINGS = frozenset(
@@ -193,6 +274,7 @@ class ClientState:
     sources: tuple[SourceHealth, ...] = field(default=())
     current_phase: str | None = None  # the phase of the earliest open milestone
     next_milestone: str | None = None  # the open milestone with the earliest forecast
+    experiments: tuple[ExperimentState, ...] = ()  # internal only
 
     @property
     def stale(self) -> bool:

@@ -211,6 +211,99 @@ def waiting_on(summaries: Sequence[str]) -> str:
     return f"waiting on {quoted_list(summaries)}"
 
 
+# -- milestone metrics and experiments (SPEC §11) -------------------------------------------
+
+SECTION_EXPERIMENTS = "Experiments"
+NO_EXPERIMENTS_RUNNING = "No experiment is running."
+
+
+def metric_number(value: float, target: float) -> str:
+    """A metric value with the decimals its target is written with, at least two (0.78 of
+    0.80; 0.004 of 0.005), at most six."""
+    text = repr(float(target))
+    decimals = len(text.split(".")[1]) if "." in text and "e" not in text else 6
+    return f"{value:.{min(max(decimals, 2), 6)}f}"
+
+
+def metric_value(
+    label: str, value: float | None, target: float, higher_is_better: bool, met: bool
+) -> str:
+    """The metric beside a milestone: "F1 0.78 of target 0.80"."""
+    goal = metric_number(target, target)
+    if value is None:
+        text = f"{label} not measured yet (target {goal})"
+    else:
+        text = f"{label} {metric_number(value, target)} of target {goal}"
+    notes = [] if higher_is_better else ["lower is better"]
+    if met:
+        notes.append("target met")
+    return f"{text} ({'; '.join(notes)})" if notes else text
+
+
+def metric_short_of_target(
+    label: str, value: float | None, target: float, higher_is_better: bool
+) -> str:
+    """The reason of a milestone whose tickets are done but whose metric is not there yet."""
+    goal = metric_number(target, target)
+    direction = "" if higher_is_better else " (lower is better)"
+    if value is None:
+        return f"waiting for a first {label} result against its target {goal}{direction}"
+    return (
+        f"waiting for {label} to reach its target {goal}{direction}: "
+        f"best so far {metric_number(value, target)}"
+    )
+
+
+def metric_target_met(milestone: str, metric: str, on: dt.date) -> str:
+    """The day a milestone's metric first reached its target: celebrated in the next digest."""
+    return f"Target reached for '{milestone}': {metric}, first met {on.isoformat()}"
+
+
+def metric_regressed(milestone: str, metric: str, run: str | None) -> str:
+    """Internal: a done milestone whose metric fell below its target."""
+    where = f" (best finished run {run})" if run else ""
+    return (
+        f"'{milestone}' was done, but its metric no longer meets the target: "
+        f"{metric}{where}; it is open again"
+    )
+
+
+def experiment_timebox(
+    status: str,
+    days_running: int,
+    timebox_days: int | None,
+    created: dt.date,
+    due: dt.date | None,
+    completed: dt.date | None,
+    overrun: bool,
+) -> str:
+    """Where an experiment stands against its timebox (created -> due date)."""
+    box = (
+        f"timebox {plural(timebox_days, 'day')} ({created.isoformat()} -> {due.isoformat()})"
+        if timebox_days is not None and due is not None
+        else f"no timebox (no due date; started {created.isoformat()})"
+    )
+    if completed is not None:
+        return f"{status} {completed.isoformat()} after {plural(days_running, 'day')}; {box}"
+    text = f"{status}, day {days_running}" + (
+        f" of {timebox_days}" if timebox_days is not None else ""
+    )
+    if overrun:
+        text += ", past its timebox"
+    return f"{text}; {box}"
+
+
+def experiment_overrun(
+    hypothesis: str, key: str, days_running: int, timebox_days: int, due: dt.date
+) -> str:
+    """Internal warning: an open experiment past its timebox. Ends with the key (linked)."""
+    return (
+        f"Experiment '{hypothesis}' ran past its {timebox_days}-day timebox "
+        f"(due {due.isoformat()}, now day {days_running}) without a result: reassess it "
+        f"or stop it: {key}"
+    )
+
+
 def continued(part: int, parts: int) -> str:
     return f"(part {part} of {parts})"
 

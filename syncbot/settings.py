@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     jira_webhook_secret: SecretStr | None = None  # POST /webhooks/jira (X-Hub-Signature)
     linear_webhook_secret: SecretStr | None = None  # POST /webhooks/linear (Linear-Signature)
+    # MLflow tracking server of milestone metrics (connectors/mlflow.py): its base URL (with
+    # user:password@ for HTTP basic auth), and a bearer token when it wants one.
+    mlflow_url: str | None = None
+    mlflow_token: SecretStr | None = None
 
     host: str = "0.0.0.0"
     port: int = 8080
@@ -59,6 +63,7 @@ class Settings(BaseSettings):
     # Live tracker sources (connectors/jira.py, connectors/linear.py, connectors/retry.py).
     jira_page_size: int | None = Field(default=None, ge=1)  # None: the API's largest page
     linear_page_size: int = Field(default=50, ge=1, le=250)  # >55: too complex, linear.PAGE_SIZE
+    mlflow_page_size: int = Field(default=100, ge=1, le=50000)  # runs per runs/search page
     sync_overlap_minutes: float = Field(default=5.0, ge=0)  # incremental look-back
     source_timeout_seconds: float = Field(default=30.0, gt=0)  # per HTTP request
     source_retries: int = Field(default=3, ge=0)  # after the first attempt
@@ -92,6 +97,8 @@ class Settings(BaseSettings):
             return missing
         if tracker == "linear":
             return [] if self.linear_api_key else ["SYNCBOT_LINEAR_API_KEY"]
+        if tracker == "mlflow":
+            return [] if self.mlflow_url else ["SYNCBOT_MLFLOW_URL"]
         if tracker == "slack":
             return [
                 name

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers.tracking import mlflow_lab  # noqa: F401 (the real MLflow server, once a session)
 from sqlalchemy import create_engine, text
 
 from syncbot.store import Store

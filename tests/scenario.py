@@ -1,7 +1,8 @@
-"""Builders for recorded-response scenarios in the real export formats (SPEC §5).
+"""Builders for recorded-response scenarios in the real export formats (SPEC §5, §11).
 
-`leaky_scenario` plants a unique marker string in every internal field of every ticket, so
-tests can assert that none reaches a client-facing output.
+`leaky_scenario` plants a unique marker string in every internal field of every ticket, and
+of the MLflow answers behind a milestone metric (experiment, run ids, names, parameters,
+tags), so tests can assert that none reaches a client-facing output.
 """
 
 from __future__ import annotations
@@ -134,6 +135,18 @@ def leaky_scenario(root: Path) -> Path:
             "GLX-1", f"{m}-lin-title", "started", "Phase A", due="2026-03-02", **linear_internal
         ),
         _linear(
+            "GLX-3",
+            f"{m}-experiment-hypothesis",
+            "started",
+            "Phase A",
+            due="2026-03-05",
+            **{
+                **linear_internal,
+                "labels": {"nodes": [{"name": "experiment"}]},
+                "description": f"Tried on {m}-data.\n\nSuccess: {m}-success-criterion",
+            },
+        ),
+        _linear(
             "GLX-2",
             CLIENT_SAFE[0] + " (Linear)",
             "started",
@@ -164,6 +177,7 @@ def leaky_scenario(root: Path) -> Path:
             }
         ],
     )
+    write_mlflow(root / "mlflow")
     return write_config(
         root / "syncbot.toml",
         client(
@@ -196,7 +210,10 @@ def leaky_scenario(root: Path) -> Path:
             client_channel="CGLX",
             timezone="Europe/London",
             baseline="2026-01-09",
-            sources=[source("linear-export", path="linear/page-*.json")],
+            sources=[
+                source("linear-export", path="linear/page-*.json"),
+                source("mlflow-export", path="mlflow/*.json"),
+            ],
             milestones=[
                 milestone(
                     "A",
@@ -204,10 +221,74 @@ def leaky_scenario(root: Path) -> Path:
                     phase="Model Development",
                     planned="2026-03-09",
                     match={"linear_milestone": "Phase A"},
+                    metric={
+                        "experiment": f"{m}-experiment",
+                        "name": "val_f1",
+                        "target": 0.8,
+                        "label": "F1",
+                    },
                 )
             ],
         ),
     )
+
+
+def mlflow_run(
+    run_id: str, value: float | None, *, status: str = "FINISHED", day: int = 2, experiment: str
+) -> dict[str, Any]:
+    """A run as MLflow's runs/search returns it, markers in everything syncbot must not show."""
+    start = 1772445600000 + day * 86400000  # 2026-03-02 10:00 UTC, plus `day` days
+    info: dict[str, Any] = {
+        "run_uuid": run_id,
+        "experiment_id": experiment,
+        "run_name": f"{MARK}-run-name-{run_id}",
+        "user_id": f"{MARK}-user",
+        "status": status,
+        "start_time": start,
+        "artifact_uri": f"s3://{MARK}-bucket/{run_id}/artifacts",
+        "lifecycle_stage": "active",
+        "run_id": run_id,
+    }
+    if status != "RUNNING":
+        info["end_time"] = start + 3600000
+    metrics = [{"key": f"{MARK}-loss", "value": 0.1, "timestamp": start, "step": 0}]
+    if value is not None:
+        metrics.append({"key": "val_f1", "value": value, "timestamp": start, "step": 3})
+    return {
+        "info": info,
+        "data": {
+            "metrics": metrics,
+            "params": [{"key": f"{MARK}-param", "value": f"{MARK}-param-value"}],
+            "tags": [{"key": "mlflow.runName", "value": f"{MARK}-run-name-{run_id}"}],
+        },
+        "inputs": {},
+        "outputs": {},
+    }
+
+
+def write_mlflow(folder: Path) -> None:
+    """Recorded MLflow answers for glx's milestone A: F1 0.78 of target 0.80 (a running and a
+    failed run score higher and never count)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    experiment = f"{MARK}-exp-id"
+    answer = {
+        "experiment": {
+            "experiment_id": experiment,
+            "name": f"{MARK}-experiment",
+            "artifact_location": f"s3://{MARK}-bucket",
+            "lifecycle_stage": "active",
+            "tags": [{"key": f"{MARK}-tag", "value": f"{MARK}-tag-value"}],
+        }
+    }
+    (folder / "experiment.json").write_text(json.dumps(answer), encoding="utf-8")
+    runs = [
+        mlflow_run(f"{MARK}-run-running", 0.95, status="RUNNING", day=5, experiment=experiment),
+        mlflow_run(f"{MARK}-run-failed", 0.99, status="FAILED", day=4, experiment=experiment),
+        mlflow_run(f"{MARK}-run-best", 0.78, day=3, experiment=experiment),
+        mlflow_run(f"{MARK}-run-worse", 0.7, day=2, experiment=experiment),
+        mlflow_run(f"{MARK}-run-none", None, day=1, experiment=experiment),
+    ]
+    (folder / "runs.json").write_text(json.dumps({"runs": runs}), encoding="utf-8")
 
 
 def _linear(

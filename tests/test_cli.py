@@ -181,7 +181,7 @@ def test_sync_reports_per_source_and_skips_malformed(
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("mrk/jira-export:jira/page-*.json: fetched 4 tickets (2 pages")
     assert "skipped 2 malformed tickets in page-2.json (" in out[0]
-    assert out[1].startswith("glx/linear-export:linear/page-*.json: fetched 2 tickets")
+    assert out[1].startswith("glx/linear-export:linear/page-*.json: fetched 3 tickets")
 
 
 def test_non_json_export_fails_that_source_and_keeps_the_store(config: Path) -> None:

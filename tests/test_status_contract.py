@@ -40,7 +40,10 @@ MILESTONE = {
     "tickets_total",
     "tickets_done",
     "blocked_by",
+    "metric",  # v2, SPEC §11
 }
+METRIC_INTERNAL = {"name", "value", "target", "met", "run", "at"}
+METRIC_CLIENT = {"name", "value", "target", "met", "at"}  # never the run
 DEPENDENCY = {
     "id",
     "summary",
@@ -71,6 +74,32 @@ def test_status_json_has_exactly_the_spec_fields(config: Path, audience: str) ->
     assert [set(m) for m in doc["milestones"]] == [MILESTONE, MILESTONE]
     assert [set(d) for d in doc["dependencies"]] == [DEPENDENCY]
     assert all(set(w) == WARNING for w in doc["warnings"])
+    assert [m["metric"] for m in doc["milestones"]] == [None, None]  # no metric configured
+    # glx's milestone carries a metric (SPEC §11): run id for the delivery team only.
+    [measured] = status_json(config, "glx", audience=audience, as_of="2026-03-10")["milestones"]
+    assert set(measured) == MILESTONE
+    assert set(measured["metric"]) == (METRIC_INTERNAL if audience == "internal" else METRIC_CLIENT)
+
+
+def test_metric_values(config: Path) -> None:
+    """The best of the finished runs: the running (0.95) and failed (0.99) runs never count."""
+    [internal] = status_json(config, "glx", as_of="2026-03-10")["milestones"]
+    assert internal["metric"] == {
+        "name": "val_f1",
+        "value": 0.78,
+        "target": 0.8,
+        "met": False,
+        "run": "ZZLEAK-run-best",
+        "at": "2026-03-05",  # the day that run ended (10:00 UTC + 1 h, in London)
+    }
+    [client] = status_json(config, "glx", audience="client", as_of="2026-03-10")["milestones"]
+    assert client["metric"] == {
+        "name": "val_f1",
+        "value": 0.78,
+        "target": 0.8,
+        "met": False,
+        "at": "2026-03-05",
+    }
 
 
 def test_internal_status_values(config: Path) -> None:
@@ -95,6 +124,7 @@ def test_internal_status_values(config: Path) -> None:
         "tickets_total": 2,
         "tickets_done": 1,
         "blocked_by": [],
+        "metric": None,
     }
     # 2.1: MRK-3 blocked by the overdue dependency MRK-9 -> at least at_risk, floor as-of+1.
     assert two["status"] == "at_risk" and two["forecast"] == "2026-03-20"

@@ -15,11 +15,22 @@ Handoff), seen as of 2026-03-10:
   labelling delayed, model v1 at risk, the Azure deployment waiting on Globex IT (GLX-30, not
   overdue yet), one ticket added without a change order, one canceled ticket.
 
+Both run experiments (tickets labelled `experiment`, outside the milestones): Acme one past
+its timebox, one running, one finished this week; Globex one running. Their models are
+tracked in MLflow, and milestone 3.1 of each client carries a metric: Acme's precision@1 is
+0.81 of its 0.85 target (a run still running and a failed one score higher, and never
+count), Globex's missed-urgent rate (lower is better) first met its 0.5% target on 03-06.
+
 Writes, into OUT_DIR (default: next to this file):
   acme-jira/page-N.json      one page each of Jira Cloud `GET /rest/api/3/search/jql`
                              (fields = syncbot.connectors.jira.FIELDS, expand=changelog)
   globex-linear/page-N.json  one page each of Linear's GraphQL `issues` query
                              (the selection of syncbot.connectors.linear.ISSUE_FIELDS then)
+  acme-mlflow/, globex-mlflow/
+                             MLflow REST API 2.0 answers: experiment.json from
+                             `GET experiments/get-by-name`, runs-page-N.json from
+                             `POST runs/search` over the experiment (no filter: every run,
+                             newest first, as MLflow orders by default; RUN_PAGE_SIZE a page)
 
 ACME-51 is deliberately malformed (its `fields.status` is missing, as when a field
 configuration hides it): the export source must skip and count it.
@@ -63,6 +74,7 @@ ACME_TZ = ZoneInfo("America/Chicago")
 LONDON = ZoneInfo("Europe/London")
 JIRA_PAGE_SIZE = 20
 LINEAR_PAGE_SIZE = 15
+RUN_PAGE_SIZE = 3
 JSON = dict[str, Any]
 
 
@@ -305,6 +317,13 @@ ACME = [
       comps="Data Platform", start="02-05 10:30", done="02-06 09:40"),
     J(53, "aisha", "01-20 11:05", "Dedupe claims between systems",
       epic=3, comps="Data Platform", duplicates=22, done="01-20 11:30", resolution="Duplicate"),
+    # Experiments, timeboxed from creation to their due date (outside the milestones).
+    J(54, "elena", "02-16 10:05", "Carrier-specific thresholds cut mis-routes for the top carriers",
+      comps="ML", labels="experiment", due="02-27", start="02-16 10:30", updated="03-06 16:10"),
+    J(55, "aisha", "02-23 09:20", "Label smoothing keeps precision@1 stable across retrains",
+      comps="ML", labels="experiment", due="03-06", start="02-23 09:45", done="03-05 15:30"),
+    J(56, "elena", "03-02 09:40", "Multilingual embeddings beat TF-IDF on adjuster notes",
+      comps="ML", labels="experiment", due="03-13", start="03-02 10:00", updated="03-09 18:20"),
 ]
 ACME_TEXT = {  # descriptions, in markdown (rendered as Jira's ADF)
     1: """Workshops, current-state process map, agreed success metrics for the claims-triage
@@ -369,6 +388,17 @@ ACME_TEXT = {  # descriptions, in markdown (rendered as Jira's ADF)
     44: """VPC peering to the claims API subnet; needs the service account from ACME-42 before
         `terraform apply` can pass the connectivity check.""",
     48: "Evidently reports nightly; PSI > 0.2 on any top-20 feature pages the on-call.",
+    54: """Per-carrier operating thresholds instead of one global threshold. Blocked on the
+        carrier SCAC clean-up for a week; results still pending.
+
+        Success: mis-routes for the top 5 carriers down 15% at equal precision@1""",
+    55: """Label smoothing 0.1 on the routing head; five retrains on shuffled folds.
+
+        Success: precision@1 varies by less than 0.01 across five retrains""",
+    56: """Multilingual sentence embeddings (EN/ES) for adjuster notes, logged to MLflow
+        experiment acme-claims-triage.
+
+        Success: precision@1 at least 0.03 above the TF-IDF baseline on validation""",
 }
 # fmt: on
 
@@ -663,6 +693,9 @@ GLOBEX = [
       labels="docs", est=1, start="02-23 09:00", done="02-23 15:00"),
     L(38, "hannah", "03-06 16:20", "Investigate flaky eval job on the GPU runner",
       labels="ml,Bug", est=1, start="03-09 09:15"),
+    # An experiment, timeboxed from creation to its due date (outside the milestones).
+    L(39, "wei", "03-04 10:00", "Guideline retrieval lowers missed-urgent rate vs few-shot prompts",
+      labels="ml,experiment", due="03-18", est=3, start="03-04 10:30", updated="03-09 16:40"),
 ]
 GLOBEX_TEXT = {  # descriptions, in markdown (as Linear stores them)
     1: """Leeds General, St Mary's and the Harrogate community hub. Recordings in the Globex
@@ -694,6 +727,10 @@ GLOBEX_TEXT = {  # descriptions, in markdown (as Linear stores them)
     30: """Private endpoint + DNS zone in the Globex landing zone subscription; Northwind
         needs `Cognitive Services OpenAI User` on it. Globex change CHG-22817 is in their
         CAB queue.""",
+    39: """Retrieve the three closest guideline snippets per letter instead of fixed few-shot
+        examples; runs logged to MLflow experiment globex-referral-triage.
+
+        **Success:** missed-urgent rate <= 0.5% on the gold-standard dev split""",
 }
 # fmt: on
 
@@ -779,6 +816,150 @@ def globex_issue(row: LinearRow, table: list[LinearRow]) -> JSON:
 
 
 # --------------------------------------------------------------------------------------------
+# MLflow (both clients' model experiments)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One MLflow run: its name, who ran it, when (local start, end; no end while running),
+    its status, the metric values it logged (latest last) and its parameters."""
+
+    name: str
+    who: str
+    start: str
+    end: str | None
+    status: str
+    metrics: dict[str, list[float]]
+    params: dict[str, str]
+
+
+R = RunRow
+# fmt: off
+MLFLOW_EXPERIMENTS = {  # client -> (experiment id, name, creation, timezone, runs)
+    "acme": ("412", "acme-claims-triage", "03-03 16:00", ACME_TZ, [
+        R("lgbm-baseline", "elena", "03-04 09:10", "03-04 11:42", "FINISHED",
+          {"val_precision_at_1": [0.74, 0.78], "val_loss": [0.61, 0.52]},
+          {"model": "lightgbm", "features": "tfidf-v1", "num_leaves": "63"}),
+        R("lgbm-tfidf-notes", "elena", "03-05 10:02", "03-05 12:31", "FINISHED",
+          {"val_precision_at_1": [0.80], "val_loss": [0.49]},
+          {"model": "lightgbm", "features": "tfidf-v2", "num_leaves": "63"}),
+        R("lgbm-lr-0.3", "elena", "03-06 08:40", "03-06 08:58", "FAILED",
+          {"val_precision_at_1": [0.86]},
+          {"model": "lightgbm", "features": "tfidf-v2", "learning_rate": "0.3"}),
+        R("lgbm-tfidf-tuned", "aisha", "03-06 13:15", "03-06 16:04", "FINISHED",
+          {"val_precision_at_1": [0.79, 0.81], "val_loss": [0.47, 0.45]},
+          {"model": "lightgbm", "features": "tfidf-v2", "num_leaves": "127"}),
+        R("lgbm-multilingual-emb", "elena", "03-09 14:20", None, "RUNNING",
+          {"val_precision_at_1": [0.83, 0.84]},
+          {"model": "lightgbm", "features": "me5-small", "num_leaves": "127"}),
+    ]),
+    "globex": ("27", "globex-referral-triage", "03-02 09:00", LONDON, [
+        R("gpt4o-fewshot-synthetic", "wei", "03-03 10:05", "03-03 12:40", "FINISHED",
+          {"missed_urgent_rate": [0.012], "urgent_sensitivity": [0.95]},
+          {"model": "gpt-4o", "prompt": "few-shot-v2", "data": "synthetic"}),
+        R("gpt4o-guidelines-v2", "wei", "03-05 09:30", "03-05 11:55", "FINISHED",
+          {"missed_urgent_rate": [0.007], "urgent_sensitivity": [0.97]},
+          {"model": "gpt-4o", "prompt": "guidelines-v2", "data": "synthetic"}),
+        R("clinicalbert-ft-1", "wei", "03-06 09:00", "03-06 15:20", "FINISHED",
+          {"missed_urgent_rate": [0.006, 0.004], "urgent_sensitivity": [0.981]},
+          {"model": "clinicalbert", "epochs": "4", "data": "gold-round-1"}),
+        R("clinicalbert-ft-lr", "wei", "03-08 10:00", "03-08 10:12", "FAILED",
+          {"missed_urgent_rate": [0.002]},
+          {"model": "clinicalbert", "epochs": "4", "learning_rate": "5e-4"}),
+        R("clinicalbert-ft-2", "hannah", "03-09 09:30", None, "RUNNING",
+          {"missed_urgent_rate": [0.003]},
+          {"model": "clinicalbert", "epochs": "6", "data": "gold-round-1"}),
+    ]),
+}
+MLFLOW_USERS = {"elena": "elena.petrova", "aisha": "aisha.bello", "wei": "wei.zhang",
+                "hannah": "hannah.brooks"}
+# fmt: on
+
+
+def _millis(moment: dt.datetime) -> int:
+    """MLflow's milliseconds since the epoch."""
+    return round(moment.timestamp() * 1000)
+
+
+def mlflow_answers(client: str) -> dict[str, JSON]:
+    """File name -> MLflow answer, for one client's experiment."""
+    experiment_id, name, created, tz, runs = MLFLOW_EXPERIMENTS[client]
+    created_ms = _millis(_moment(created, tz, name))
+    location = f"s3://northwind-mlflow/{experiment_id}"
+    answers: dict[str, JSON] = {
+        "experiment.json": {
+            "experiment": {
+                "experiment_id": experiment_id,
+                "name": name,
+                "artifact_location": location,
+                "lifecycle_stage": "active",
+                "last_update_time": created_ms,
+                "creation_time": created_ms,
+                "workspace": "default",
+            }
+        }
+    }
+    built = [mlflow_run(experiment_id, location, row, tz) for row in runs]
+    built.sort(key=lambda run: (-run["info"]["start_time"], run["info"]["run_id"]))
+    pages = [built[i : i + RUN_PAGE_SIZE] for i in range(0, len(built), RUN_PAGE_SIZE)]
+    for number, page in enumerate(pages, start=1):
+        answer: JSON = {"runs": page}
+        if number < len(pages):
+            offset = json.dumps({"offset": number * RUN_PAGE_SIZE}).encode()
+            answer["next_page_token"] = base64.b64encode(offset).decode()
+        answers[f"runs-page-{number}.json"] = answer
+    return answers
+
+
+def mlflow_run(experiment_id: str, location: str, row: RunRow, tz: ZoneInfo) -> JSON:
+    run_id = uuid.uuid5(NS, f"mlflow-run:{experiment_id}:{row.name}").hex
+    start = _moment(row.start, tz, run_id + "start")
+    end = _moment(row.end, tz, run_id + "end") if row.end else None
+    info: JSON = {
+        "run_uuid": run_id,
+        "experiment_id": experiment_id,
+        "run_name": row.name,
+        "user_id": MLFLOW_USERS[row.who],
+        "status": row.status,
+        "start_time": _millis(start),
+    }
+    if end is not None:
+        info["end_time"] = _millis(end)
+    info.update(
+        artifact_uri=f"{location}/{run_id}/artifacts", lifecycle_stage="active", run_id=run_id
+    )
+    last = end or start + dt.timedelta(minutes=40)
+    metrics = []
+    for key, values in row.metrics.items():
+        step = len(values) - 1  # the latest value, as runs/search returns it
+        logged = start + (last - start) * (step + 1) / len(values)
+        metrics.append(
+            {"key": key, "value": values[-1], "timestamp": _millis(logged), "step": step}
+        )
+    data: JSON = {
+        "metrics": metrics,
+        "params": [{"key": key, "value": value} for key, value in row.params.items()],
+        "tags": [
+            {"key": "mlflow.runName", "value": row.name},
+            {"key": "mlflow.source.type", "value": "JOB"},
+            {"key": "mlflow.user", "value": MLFLOW_USERS[row.who]},
+        ],
+    }
+    return {"info": info, "data": data, "inputs": {}, "outputs": {}}
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def write_answers(folder: Path, answers: dict[str, JSON]) -> None:
+    """Replace folder/*.json with `answers` (2-space indent, UTF-8, final newline)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.json"):
+        old.unlink()
+    for name, answer in answers.items():
+        text = json.dumps(answer, indent=2, ensure_ascii=False) + "\n"
+        (folder / name).write_text(text, encoding="utf-8")
 
 
 def write_pages(folder: Path, pages: list[JSON]) -> None:
@@ -859,6 +1040,8 @@ def main(argv: list[str]) -> None:
     out = Path(args[0]) if args else HERE
     write_pages(out / "acme-jira", acme_pages(acme_as_of(day) if day else None))
     write_pages(out / "globex-linear", globex_pages(globex_as_of(day) if day else None))
+    write_answers(out / "acme-mlflow", mlflow_answers("acme"))
+    write_answers(out / "globex-mlflow", mlflow_answers("globex"))
 
 
 if __name__ == "__main__":

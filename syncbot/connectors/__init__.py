@@ -1,8 +1,10 @@
-"""Connectors: I/O with trackers, one module per tracker, all producing `Ticket`s.
+"""Connectors: I/O with trackers, one module per tracker, all producing `Ticket`s, and with
+MLflow, producing milestone metric readings.
 
-`open_source` is the one place that maps a configured source kind to its implementation. It
-receives value objects (`Connections`, see `connectors.base`), never the application's
-settings: building those from the environment is the application's job.
+`open_source` (tickets) and `open_metric_source` (metrics) are the one place that maps a
+configured source kind to its implementation. They receive value objects (`Connections`, see
+`connectors.base`), never the application's settings: building those from the environment
+is the application's job.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from syncbot.config import Client, Source
-from syncbot.connectors.base import Connections, TicketSource
+from syncbot.connectors.base import Connections, MetricSource, TicketSource
 from syncbot.errors import SettingsError
 
 
@@ -33,6 +35,8 @@ def open_source(
     """
     from syncbot.connectors import export, jira, linear
 
+    if source.tracker == "mlflow":
+        raise ValueError(f"{source.kind!r} is a source of metrics: use open_metric_source")
     if source.kind == "jira-export":
         return export.jira_export(
             source.name,
@@ -71,6 +75,29 @@ def open_source(
         project=source.project,
         page_size=options.linear_page_size,
         overlap=options.overlap,
+        timeout=options.timeout,
+        retry=options.retry,
+    )
+
+
+def open_metric_source(
+    source: Source, *, connections: Connections, files: Sequence[Path] = ()
+) -> MetricSource:
+    """The `MetricSource` for a client's `mlflow` or `mlflow-export` source (`files`: the
+    export's answer files). Raises SettingsError when SYNCBOT_MLFLOW_URL is not set."""
+    from syncbot.connectors import mlflow
+
+    if source.kind == "mlflow-export":
+        return mlflow.MlflowExport(source.name, list(files))
+    if source.kind != "mlflow":
+        raise ValueError(f"{source.kind!r} is not a source of metrics")
+    if connections.mlflow is None:
+        raise _missing(source, connections)
+    options = connections.options
+    return mlflow.MlflowSource(
+        source.name,
+        access=connections.mlflow,
+        page_size=options.mlflow_page_size,
         timeout=options.timeout,
         retry=options.retry,
     )

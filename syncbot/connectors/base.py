@@ -1,5 +1,6 @@
-"""The one seam every tracker connector implements (`TicketSource.fetch`), what a fetch
-returns, and the value objects a caller hands the connectors to reach the trackers.
+"""The one seam every tracker connector implements (`TicketSource.fetch`), the one of metric
+sources (`MetricSource.read`), what they return, and the value objects a caller hands the
+connectors to reach the trackers and MLflow.
 
 The connectors never see the application's `Settings`: the application layer builds a
 `Connections` (tracker access plus `FetchOptions`) and passes it to `open_source`.
@@ -8,14 +9,15 @@ The connectors never see the application's `Settings`: the application layer bui
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from pydantic import SecretStr
 
+from syncbot.config import Metric
 from syncbot.connectors.retry import RetryPolicy
-from syncbot.domain import Ticket
+from syncbot.domain import MetricReading, Ticket
 
 ProgressCallback = Callable[[int, int], None]  # (tickets fetched so far, pages so far)
 
@@ -70,6 +72,30 @@ class TicketSource(Protocol):
     ) -> FetchResult: ...
 
 
+@dataclass(frozen=True)
+class MetricResult:
+    """What one read of a metric source returned: a reading per milestone asked about."""
+
+    readings: dict[str, MetricReading]  # milestone id -> reading
+    requests: int = 0
+    pages: int = 0  # runs/search answers read
+    notes: list[str] = field(default_factory=list)
+
+
+class MetricSource(Protocol):
+    """MLflow (or a recording of it) answering milestone metrics.
+
+    `read` takes (milestone id, metric) pairs and returns a reading for every one of them, or
+    raises: `SourceError` subclasses when the server cannot be read (`SourceQueryError` when
+    an experiment does not exist), `DataError` for recorded answers that cannot be used. It is
+    all or nothing, so a failed read leaves every last known value in place.
+    """
+
+    name: str
+
+    def read(self, wanted: Sequence[tuple[str, Metric]]) -> MetricResult: ...
+
+
 # -- what the caller hands the connectors ---------------------------------------------------
 
 
@@ -106,6 +132,15 @@ class LinearAccess:
 
 
 @dataclass(frozen=True)
+class MlflowAccess:
+    """The MLflow tracking server's base URL (user:password@ in it means HTTP basic auth) and
+    an optional bearer token (e.g. a Databricks personal access token)."""
+
+    url: str
+    token: SecretStr | None = None
+
+
+@dataclass(frozen=True)
 class FetchOptions:
     """How the live connectors page, overlap incremental reads, time out and retry.
 
@@ -115,6 +150,7 @@ class FetchOptions:
 
     jira_page_size: int | None = None  # None: the API's largest page
     linear_page_size: int | None = None  # None: linear.PAGE_SIZE
+    mlflow_page_size: int | None = None  # None: mlflow.PAGE_SIZE
     overlap: dt.timedelta = dt.timedelta(minutes=5)
     timeout: float = 30.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -122,14 +158,15 @@ class FetchOptions:
 
 @dataclass(frozen=True)
 class Connections:
-    """Everything `open_source` needs to reach the trackers.
+    """Everything `open_source` needs to reach the trackers (and `open_metric_source`, MLflow).
 
-    `jira` / `linear` are None when their credentials are not configured; `missing` then says,
-    per tracker ("jira", "linear"), what to set, for the one-line error of a source that needs
-    it.
+    `jira` / `linear` / `mlflow` are None when they are not configured; `missing` then says,
+    per tracker ("jira", "linear", "mlflow"), what to set, for the one-line error of a source
+    that needs it.
     """
 
     jira: JiraAccess | None = None
     linear: LinearAccess | None = None
+    mlflow: MlflowAccess | None = None
     options: FetchOptions = field(default_factory=FetchOptions)
     missing: Mapping[str, str] = field(default_factory=dict)

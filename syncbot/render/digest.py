@@ -5,8 +5,14 @@
 
 "Completed since the last digest": a milestone done by the as-of date whose actual date is
 after `since`, or (when the last posted digest's snapshot is given as `done_before`) one that
-was not done in that digest. `since` is the last posted digest's as-of date, or one cadence
-back when nothing was posted yet (see `app.Syncbot.digest`).
+was not done in that digest; and a milestone metric whose target was first met after `since`
+(SPEC §11: a completion worth celebrating, even while the milestone's tickets are still
+open). `since` is the last posted digest's as-of date, or one cadence back when nothing was
+posted yet (see `app.Syncbot.digest`).
+
+A milestone metric is shown beside its milestone in both audiences ("F1 0.78 of target
+0.80"); the internal digest also lists the experiments (SPEC §11) that are open or finished
+within the period, for a client that has any.
 """
 
 from __future__ import annotations
@@ -16,11 +22,28 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 from syncbot import messages
-from syncbot.domain import ClientState, MilestoneState, Status, WarningKind
+from syncbot.domain import ClientState, ExperimentState, MilestoneState, Status, WarningKind
 from syncbot.render.doc import DigestDoc, Line, Mention, Section, Span, lines, refs
 from syncbot.render.views import ClientView
 
 DATE_CHANGE_KINDS = (WarningKind.FORECAST_MOVED, WarningKind.SKIPPED_AT_RISK)
+
+
+class _Metric(Protocol):
+    """A milestone's metric, as the rules or either view hold it."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def value(self) -> float | None: ...
+    @property
+    def target(self) -> float: ...
+    @property
+    def higher_is_better(self) -> bool: ...
+    @property
+    def met(self) -> bool: ...
+    @property
+    def met_on(self) -> dt.date | None: ...
 
 
 class _Milestone(Protocol):
@@ -54,6 +77,8 @@ class _Milestone(Protocol):
     def days_late(self) -> int | None: ...
     @property
     def reason(self) -> str: ...
+    @property
+    def metric(self) -> _Metric | None: ...
 
 
 class _Warned(Protocol):
@@ -83,7 +108,7 @@ def internal_digest(
         spans: list[Span] = [
             (
                 f"{m.id} {m.name} ({m.phase}): {_dates(m)}; "
-                f"{messages.tasks_done(m.tickets_done, m.tickets_total)}"
+                f"{messages.tasks_done(m.tickets_done, m.tickets_total)}{_measured(m)}"
             )
         ]
         if m.owner:
@@ -137,6 +162,7 @@ def internal_digest(
             messages.SECTION_DATE_CHANGES,
             tuple(changes) or lines([messages.NO_DATE_CHANGES_INTERNAL]),
         ),
+        *_experiments(state.experiments, since, state.as_of, links),
         Section(messages.SECTION_WARNINGS, tuple(warnings) or lines([messages.NO_WARNINGS])),
     )
     return DigestDoc(
@@ -178,7 +204,7 @@ def client_digest(
     name -> Slack user id map, has them), and date changes with their reasons."""
     milestone_lines = tuple(
         Line.of(
-            f"{m.name} ({m.phase}): {_dates(m)}",
+            f"{m.name} ({m.phase}): {_dates(m)}{_measured(m)}",
             f", owner {m.owner}" if m.owner else "",
             _described(m),
             status=m.status,
@@ -306,6 +332,50 @@ def _dates(m: _Milestone) -> str:
     return f"planned {m.planned.isoformat()}, forecast {forecast}{tail}"
 
 
+def _measured(m: _Milestone) -> str:
+    """The milestone's metric beside it: "; F1 0.78 of target 0.80"."""
+    return f"; {metric_text(m.metric)}" if m.metric is not None else ""
+
+
+def metric_text(metric: _Metric) -> str:
+    return messages.metric_value(
+        metric.label, metric.value, metric.target, metric.higher_is_better, metric.met
+    )
+
+
+def _experiments(
+    found: Sequence[ExperimentState], since: dt.date, as_of: dt.date, links: Mapping[str, str]
+) -> tuple[Section, ...]:
+    """The experiments section (internal): open ones, and those finished in the period."""
+    if not found:
+        return ()
+    shown = [
+        Line.of(
+            refs([e.key], {e.key: e.url} if e.url else links),
+            f" {e.hypothesis} — ",
+            messages.experiment_timebox(
+                e.status,
+                e.days_running,
+                e.timebox_days,
+                e.created,
+                e.due,
+                e.completed,
+                e.overrun,
+            ),
+            f"; success: {e.success}" if e.success else "",
+            f"; owner {e.owner}" if e.owner else "",
+            f"; milestone {e.milestone}" if e.milestone else "",
+        )
+        for e in found
+        if e.completed is None or since < e.completed <= as_of
+    ]
+    return (
+        Section(
+            messages.SECTION_EXPERIMENTS, tuple(shown) or lines([messages.NO_EXPERIMENTS_RUNNING])
+        ),
+    )
+
+
 def _described(m: _Milestone) -> str:
     """What the milestone proves (acceptance) and its note, written for the client."""
     out = ""
@@ -361,7 +431,7 @@ def _due(due: dt.date | None, overdue: bool) -> str:
 def _internal_reason(m: MilestoneState, links: Mapping[str, str]) -> list[Span]:
     """The reason the delivery team reads: the note or the driver as the client reads it,
     else the tickets, blockers or dependencies whose dates set the forecast."""
-    if m.note or m.pushed_by:
+    if m.note or m.pushed_by or m.waits_on_metric:
         return [m.reason]
     reasons: list[list[Span]] = []
     if m.forecast_set_by_dependencies:
@@ -390,18 +460,35 @@ def _completed(
     as_of: dt.date,
     done_before: Collection[str] | None,
 ) -> tuple[Line, ...]:
-    out = tuple(
-        Line.of(
-            f"{m.name} — delivered {m.actual.isoformat()}",
-            f" ({late})" if (late := messages.lateness(m.days_late, done=True)) else "",
-            f": {m.acceptance}" if m.acceptance else "",
-        )
+    completed = [
+        m
         for m in milestones
         if m.actual is not None
         and m.actual <= as_of
         and (since < m.actual or (done_before is not None and m.id not in done_before))
-    )
-    return out or lines([messages.NOTHING_COMPLETED])
+    ]
+    delivered = {m.id for m in completed}
+    out = [
+        Line.of(
+            f"{m.name} — delivered {m.actual.isoformat()}",
+            f" ({late})" if (late := messages.lateness(m.days_late, done=True)) else "",
+            f": {m.acceptance}" if m.acceptance else "",
+            f"; {metric_text(m.metric)}" if m.metric is not None else "",
+        )
+        for m in completed
+        if m.actual is not None
+    ]
+    # A metric's target first met in the period, its milestone not delivered in it.
+    out += [
+        Line.of(messages.metric_target_met(m.name, metric_text(m.metric), m.metric.met_on))
+        for m in milestones
+        if m.metric is not None
+        and m.metric.met
+        and m.metric.met_on is not None
+        and since < m.metric.met_on <= as_of
+        and m.id not in delivered
+    ]
+    return tuple(out) or lines([messages.NOTHING_COMPLETED])
 
 
 def _in_progress(milestones: Sequence[_Milestone]) -> tuple[Line, ...]:

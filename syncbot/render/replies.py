@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from syncbot import messages
 from syncbot.domain import Status
-from syncbot.render.digest import summary_line
+from syncbot.render.digest import metric_text, summary_line
 from syncbot.render.doc import DigestDoc, Document, Line, Section, Span, lines, refs
 from syncbot.render.views import ClientDependency, ClientMilestone, ClientView
 
@@ -105,6 +105,8 @@ def milestone_line(m: ClientMilestone, *, internal: bool, links: Mapping[str, st
             f"{messages.tasks_done(m.tickets_done, m.tickets_total)}"
         ),
     ]
+    if m.metric is not None:
+        spans.append(f"; {metric_text(m.metric)}")
     if internal and m.owner:
         spans.append(f", owner {m.owner}")
     if internal and m.blocked_by:

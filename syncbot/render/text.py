@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from syncbot import messages
+from syncbot.render.digest import metric_text
 from syncbot.render.doc import DigestDoc, Document
-from syncbot.render.views import ClientView
+from syncbot.render.views import ClientView, ViewMetric
 
 
 def status_text(view: ClientView, audience: str) -> str:
@@ -53,6 +54,8 @@ def status_text(view: ClientView, audience: str) -> str:
         lines.append(line)
         if m.acceptance:
             lines.append(f"        acceptance: {m.acceptance}")
+        if m.metric is not None:
+            lines.append(f"        metric: {_metric(m.metric)}")
         if m.note:
             lines.append(f"        note: {m.note}")
     lines += ["", "Client dependencies"]
@@ -69,6 +72,15 @@ def status_text(view: ClientView, audience: str) -> str:
     if not view.warnings:
         lines.append("  none")
     return "\n".join(lines)
+
+
+def _metric(metric: ViewMetric) -> str:
+    """The metric and the run it comes from (the run id only in the internal view)."""
+    text = metric_text(metric)
+    origin = [f"run {metric.run}"] if metric.run else []
+    if metric.at is not None:
+        origin.append(metric.at.isoformat())
+    return f"{text} ({', '.join(origin)})" if origin else text
 
 
 def digest_text(doc: DigestDoc | Document) -> str:

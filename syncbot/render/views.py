@@ -14,7 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from syncbot.domain import CLIENT_VISIBLE_WARNINGS, ClientState, Status, WarningKind
+from syncbot.domain import (
+    CLIENT_VISIBLE_WARNINGS,
+    ClientState,
+    MetricState,
+    Status,
+    WarningKind,
+)
 
 Audience = Literal["internal", "client"]
 OpaqueId = Callable[[str], str]
@@ -28,6 +34,21 @@ def opaque_ids(secret: bytes, client_id: str) -> OpaqueId:
         return f"dep-{digest[:10]}"
 
     return opaque
+
+
+@dataclass(frozen=True)
+class ViewMetric:
+    """A milestone's metric as an audience reads it: `run` is None in the client's view."""
+
+    name: str
+    label: str
+    value: float | None
+    target: float
+    higher_is_better: bool
+    met: bool
+    at: dt.date | None
+    met_on: dt.date | None = None  # the day its target was first met
+    run: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +73,7 @@ class ClientMilestone:
     days_late: int | None = None
     note: str | None = None
     reason: str = ""  # why the forecast is where it is (client-safe, from the rules)
+    metric: ViewMetric | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +128,7 @@ def client_view(state: ClientState, opaque: OpaqueId) -> ClientView:
         for w in state.warnings
         if w.kind in CLIENT_VISIBLE_WARNINGS and w.client_message is not None
     )
-    return _view(state, opaque, warnings)
+    return _view(state, opaque, warnings, internal=False)
 
 
 def internal_view(state: ClientState) -> ClientView:
@@ -115,10 +137,34 @@ def internal_view(state: ClientState) -> ClientView:
         ClientWarning(kind=w.kind, milestone=w.milestone, message=w.message, tickets=w.tickets)
         for w in state.warnings
     )
-    return _view(state, lambda key: key, warnings)
+    return _view(state, lambda key: key, warnings, internal=True)
 
 
-def _view(state: ClientState, ids: OpaqueId, warnings: tuple[ClientWarning, ...]) -> ClientView:
+def _metric(metric: MetricState | None, *, internal: bool) -> ViewMetric | None:
+    """The allow-list of a metric: the run id only for the delivery team, and never the
+    experiment (nor anything else MLflow holds)."""
+    if metric is None:
+        return None
+    return ViewMetric(
+        name=metric.name,
+        label=metric.label,
+        value=metric.value,
+        target=metric.target,
+        higher_is_better=metric.higher_is_better,
+        met=metric.met,
+        at=metric.at,
+        met_on=metric.met_on,
+        run=metric.run if internal else None,
+    )
+
+
+def _view(
+    state: ClientState,
+    ids: OpaqueId,
+    warnings: tuple[ClientWarning, ...],
+    *,
+    internal: bool,
+) -> ClientView:
     """The allow-list: each field copied by name. Nothing else of a ticket gets through."""
     return ClientView(
         client_id=state.client_id,
@@ -148,6 +194,7 @@ def _view(state: ClientState, ids: OpaqueId, warnings: tuple[ClientWarning, ...]
                 days_late=m.days_late,
                 note=m.note,
                 reason=m.reason,
+                metric=_metric(m.metric, internal=internal),
             )
             for m in state.milestones
         ),
@@ -206,6 +253,7 @@ def status_document(view: ClientView, audience: Audience) -> dict[str, Any]:
                 "tickets_total": m.tickets_total,
                 "tickets_done": m.tickets_done,
                 "blocked_by": list(m.blocked_by),
+                "metric": metric_document(m.metric, audience),
             }
             for m in view.milestones
         ],
@@ -227,6 +275,22 @@ def status_document(view: ClientView, audience: Audience) -> dict[str, Any]:
             for w in view.warnings
         ],
     }
+
+
+def metric_document(metric: ViewMetric | None, audience: Audience) -> dict[str, Any] | None:
+    """SPEC §11's `metric` object: `run` for the internal audience only."""
+    if metric is None:
+        return None
+    doc: dict[str, Any] = {
+        "name": metric.name,
+        "value": metric.value,
+        "target": metric.target,
+        "met": metric.met,
+    }
+    if audience == "internal":
+        doc["run"] = metric.run
+    doc["at"] = _d(metric.at)
+    return doc
 
 
 def _d(value: dt.date | None) -> str | None:

@@ -5,7 +5,9 @@ to record out. A milestone alerts when its status is worse (on_track < at_risk <
 `missed` becomes true, or when its forecast moves later by a day or more; a client dependency
 when it becomes overdue, and once more, naming the escalation people, when it has been overdue
 for more than `escalation.after_days`. Improvements raise nothing; they are recorded, so a
-later slip alerts again. A subject seen for the first time is recorded without alerting: on a
+later slip alerts again. A done milestone whose metric falls below its target (its tickets still done) raises
+`metric_regressed` instead of a status change. A subject seen for the first time is recorded
+without alerting: on a
 first evaluation everything would be "new", and that is the digest's job. A forecast set by
 work already late moves a day later each day (`drifting`): that daily move alerts once, when
 it starts, not every day (the miss is its news).
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncbot import messages
+from syncbot.rules import warnings
 from syncbot.domain import Alert, Change, ClientState, DependencyState, MilestoneState, Status
 
 RANK = {
@@ -85,7 +88,10 @@ def evaluate(
 def _milestone_changes(m: MilestoneState, before: Mapping[str, Any]) -> list[Change]:
     changes = []
     old_status = _status(before.get("status"))
-    if old_status is not None and RANK[m.status] > RANK[old_status] and m.is_open:
+    regressed = warnings.metric_regressed([m], {m.id: (None, old_status)}) if old_status else []
+    if regressed:  # done, then open again only because its metric fell below the target
+        changes.append(Change(m.id, "metric_regressed", "met", "not met", regressed[0].message))
+    elif old_status is not None and RANK[m.status] > RANK[old_status] and m.is_open:
         text = messages.status_change(m.name, old_status.value, m.status.value)
         changes.append(Change(m.id, "status", old_status.value, m.status.value, text))
     if m.missed and not before.get("missed"):

@@ -13,7 +13,7 @@ import datetime as dt
 from syncbot.domain import SourceHealth
 
 INTERVALS = 2
-TRACKER_LABEL = {"jira": "Jira", "linear": "Linear"}
+TRACKER_LABEL = {"jira": "Jira", "linear": "Linear", "mlflow": "MLflow"}
 
 
 def stale_after(sync_every_minutes: int) -> dt.timedelta:
@@ -37,7 +37,7 @@ def source_health(
         stale = last_error is not None and now - last_success > limit
     else:
         stale = now - last_success > limit
-    tracker = "jira" if kind.startswith("jira") else "linear"
+    tracker = kind.removesuffix("-export")
     return SourceHealth(
         source=source,
         label=TRACKER_LABEL.get(tracker, kind),

@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 
 from syncbot import messages
 from syncbot.config import Milestone
-from syncbot.domain import DependencyState, MilestoneState, Progress, Status, Ticket
+from syncbot.domain import (
+    DependencyState,
+    MetricState,
+    MilestoneState,
+    Progress,
+    Status,
+    Ticket,
+)
 from syncbot.rules.dates import days, local_date
 from syncbot.rules.dependencies import forecast_floor
 
@@ -93,6 +100,7 @@ def milestone_state(
     predecessors: Sequence[Floor] = (),
     internal: Sequence[Floor] = (),
     note: str | None = None,
+    metric: MetricState | None = None,
 ) -> MilestoneState:
     """State of one milestone; `tickets` are its members, `blockers` the open client
     dependencies that block it, `predecessors` the floors of its `after` milestones (in
@@ -100,11 +108,16 @@ def milestone_state(
 
     Floors only push later: a predecessor's floor that is later than what everything else
     implies sets the forecast, and names that predecessor in `pushed_by`.
+
+    A milestone with a `metric` is done only when its tickets are done and the target is
+    met (SPEC §11), on the later of the two days; with every ticket done and the target not
+    met it stays open, forecast like a milestone without open work (the planned date, or
+    today once that has passed), the metric being the reason.
     """
     done = [t for t in tickets if t.is_done]
     open_ = [t for t in tickets if t.is_open]
     late = tuple(t.key for t in open_ if t.due is not None and t.due < as_of)
-    actual = actual_date(tickets, tz)
+    actual = with_metric(actual_date(tickets, tz), metric)
     set_by: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
     by_blockers: tuple[str, ...] = ()
     drifting = False
@@ -159,9 +172,25 @@ def milestone_state(
         missed=actual is None and milestone.planned < as_of,
         days_late=late_by.days,
         note=open_note,
-        reason=_reason(open_note, pushed, blockers, set_by[1]),
+        reason=_reason(
+            open_note,
+            pushed,
+            blockers,
+            set_by[1],
+            metric if actual is None and tickets and not open_ else None,
+        ),
+        metric=metric,
         drifting=drifting,
     )
+
+
+def with_metric(actual: dt.date | None, metric: MetricState | None) -> dt.date | None:
+    """The actual date once the metric's target is met too: the later of the two days."""
+    if actual is None or metric is None:
+        return actual
+    if not metric.met:
+        return None
+    return max(actual, metric.met_on) if metric.met_on else actual
 
 
 def end(state: MilestoneState) -> dt.date:
@@ -216,9 +245,11 @@ def _reason(
     pushed: Floor | None,
     blockers: Sequence[DependencyState],
     waiting: Sequence[str],
+    metric: MetricState | None = None,
 ) -> str:
     """Why the forecast is where it is, in words a client may read: the note, else the
-    driver (a predecessor, a client dependency), else the work itself."""
+    driver (a predecessor, a client dependency, a metric short of its target once every
+    ticket is done), else the work itself."""
     if note:
         return note
     if pushed is not None:
@@ -226,4 +257,8 @@ def _reason(
     summaries = [d.summary for d in blockers if d.key in waiting]
     if summaries:
         return messages.waiting_on(summaries)
+    if metric is not None:
+        return messages.metric_short_of_target(
+            metric.label, metric.value, metric.target, metric.higher_is_better
+        )
     return messages.SLIP_REASON_UNKNOWN_CLIENT

@@ -10,14 +10,16 @@ from syncbot.config import Client
 from syncbot.domain import (
     ClientState,
     DependencyState,
+    MetricReading,
     MilestoneState,
     SourceHealth,
     Ticket,
     Warning,
 )
-from syncbot.rules import membership, warnings
+from syncbot.rules import experiments, membership, warnings
 from syncbot.rules.dependencies import dependencies
 from syncbot.rules.earned_value import earned_value
+from syncbot.rules.metrics import metric_state
 from syncbot.rules.milestones import (
     Floor,
     blocker_floor,
@@ -37,12 +39,15 @@ def compute_state(
     reported: Mapping[str, tuple[dt.date | None, str]] | None = None,
     signed_off: set[str] | None = None,
     notes: Mapping[str, str] | None = None,
+    metrics: Mapping[str, MetricReading] | None = None,
 ) -> ClientState:
-    """Milestones, dependencies, earned value and warnings for `client` at `as_of`.
+    """Milestones, dependencies, experiments, earned value and warnings for `client` at
+    `as_of`.
 
     `reported` (forecast and status per milestone in the last posted digest) enables the
-    forecast-moved and skipped-at-risk rules; `signed_off` (phase names) the phase gate;
-    `notes` are the client-facing notes by milestone id.
+    forecast-moved, skipped-at-risk and metric-regressed rules; `signed_off` (phase names)
+    the phase gate; `notes` are the client-facing notes by milestone id; `metrics` the last
+    known metric readings by milestone id.
     """
     tz = client.tz
     members = membership.membership(client.milestones, tickets)
@@ -56,10 +61,17 @@ def compute_state(
         tz=tz,
         as_of=as_of,
     )
-    milestones = _milestones(client, tickets, members, deps, as_of=as_of, notes=notes or {})
+    milestones = _milestones(
+        client, tickets, members, deps, as_of=as_of, notes=notes or {}, metrics=metrics or {}
+    )
+    holder = {t.key: mid for mid, group in reversed(members.items()) for t in group}
+    tried = experiments.experiments(
+        tickets, labels=client.experiment_labels, tz=tz, as_of=as_of, milestone_of=holder
+    )
     found: list[Warning] = []
     if reported is not None:
         found.extend(warnings.honesty(milestones, reported))
+        found.extend(warnings.metric_regressed(milestones, reported))
     if signed_off is not None:
         found.extend(warnings.phase_gate(milestones, client.phase_order(), signed_off))
     for m in milestones:
@@ -72,6 +84,7 @@ def compute_state(
         )
         if creep:
             found.append(creep)
+    found.extend(experiments.overruns(tried))
     found.extend(source_warnings)
     ev = earned_value(milestones, as_of)
     still_open = [m for m in milestones if m.is_open]
@@ -90,6 +103,7 @@ def compute_state(
         sources=tuple(sources),
         current_phase=earliest.phase if earliest else None,
         next_milestone=upcoming.id if upcoming else None,
+        experiments=tuple(tried),
     )
 
 
@@ -101,6 +115,7 @@ def _milestones(
     *,
     as_of: dt.date,
     notes: Mapping[str, str],
+    metrics: Mapping[str, MetricReading],
 ) -> tuple[MilestoneState, ...]:
     """Every milestone's state, predecessors first (`after`, finish-to-start), so that a slip
     travels down the whole chain; returned in configuration order."""
@@ -124,6 +139,7 @@ def _milestones(
             predecessors=[predecessor_floor(m, done[p]) for p in m.after if p in done],
             internal=internal.get(mid, []),
             note=notes.get(mid),
+            metric=metric_state(m.metric, metrics.get(mid), tz) if m.metric else None,
         )
     return tuple(done[m.id] for m in client.milestones)
 

@@ -1,4 +1,5 @@
-"""Warnings (SPEC §4): scope creep, and the honesty rules that compare runs.
+"""Warnings (SPEC §4): scope creep, the honesty rules that compare runs, and a done
+milestone's metric that regressed below its target (SPEC §11).
 
 The cross-run rules take the state reported in the last posted digest as a parameter; they
 never look it up themselves.
@@ -87,4 +88,33 @@ def phase_gate(
                         WarningKind.PHASE_GATE, m.id, messages.phase_gate(m.name, phase, previous)
                     )
                 )
+    return out
+
+
+def metric_regressed(
+    current: Sequence[MilestoneState], reported: Mapping[str, tuple[dt.date | None, str]]
+) -> list[Warning]:
+    """A milestone that was done in `reported` (milestone id -> (forecast, status), e.g. the
+    last posted digest's, or the last alerted state) and is open again only because its
+    metric no longer meets the target (its tickets are all still done). Internal only.
+
+    This is the one place a metric regression is detected: the alerts of SPEC §8 call it
+    with the last alerted state to raise their internal alert.
+    """
+    out = []
+    for m in current:
+        if m.metric is None or not m.waits_on_metric or m.id not in reported:
+            continue
+        if reported[m.id][1] != Status.DONE:
+            continue
+        shown = messages.metric_value(
+            m.metric.label, m.metric.value, m.metric.target, m.metric.higher_is_better, False
+        )
+        out.append(
+            Warning(
+                WarningKind.METRIC_REGRESSED,
+                m.id,
+                messages.metric_regressed(m.name, shown, m.metric.run),
+            )
+        )
     return out

@@ -123,9 +123,13 @@ class Commands:
             self.app.require_data(client.id)
         except NoData:
             return [{"text": spans_mrkdwn(messages.slash_no_data(client.name))}]
-        doc = self.app.reply(client.id, audience, what, cached_only=cached_only)
-        if doc is None:
-            return None
+        if cached_only:
+            kept = self.app.reply_if_kept(client.id, audience, what)
+            if kept is None:
+                return None
+            doc = kept
+        else:
+            doc = self.app.reply(client.id, audience, what)
         return [m.as_json() for m in document_messages(doc)]
 
     # -- where are we -------------------------------------------------------------------

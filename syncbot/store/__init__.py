@@ -13,6 +13,7 @@
     store.reviews    client posts waiting for a reviewer          (store/reviews.py)
     store.dirty      sources a webhook marked for a sync          (store/dirty.py)
     store.states     computed client states, kept per version     (store/states.py)
+    store.readings   milestone metric readings, metric source state (store/readings.py)
 
 The engine, sessions and the translation of database errors live in `store/db.py`.
 """
@@ -28,6 +29,7 @@ from syncbot.store.links import LinkStore, ShareLink
 from syncbot.store.meta import MetaStore
 from syncbot.store.notes import NoteStore
 from syncbot.store.outbox import OutboxEntry, OutboxKey, OutboxStore, PostedDigest, new_entry
+from syncbot.store.readings import ReadingStore
 from syncbot.store.reviews import ReviewStore
 from syncbot.store.seen import SeenStore
 from syncbot.store.signoffs import SignOff, SignoffStore
@@ -71,6 +73,7 @@ class Store:
         self.reviews = ReviewStore(self.db)
         self.dirty = DirtyStore(self.db)
         self.states = StateStore(self.db)
+        self.readings = ReadingStore(self.db)
 
     @property
     def url(self) -> str:

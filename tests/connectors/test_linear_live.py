@@ -49,7 +49,7 @@ def seed(server: FakeLinear, count: int, team: str = "ENG", **fields: Any) -> No
 
 def source(server: FakeLinear, sleeps: list[float], **options: Any) -> LinearSource:
     options.setdefault("team", "ENG")
-    options.setdefault("timeout", 2.0)
+    options.setdefault("timeout", 10.0)  # generous: a loaded CI machine is slow, not broken
     return LinearSource(
         "globex-linear",
         access=LinearAccess(server.api_url, SecretStr(API_KEY)),

@@ -140,10 +140,15 @@ def test_connections_from_settings_builds_the_value_objects() -> None:
 
     assert connections.jira == JiraAccess("https://dc.test", pat=SecretStr("pat"))  # DC: no email
     assert connections.linear is None
-    assert connections.missing == {"linear": "SYNCBOT_LINEAR_API_KEY"}
+    assert connections.mlflow is None
+    assert connections.missing == {
+        "linear": "SYNCBOT_LINEAR_API_KEY",
+        "mlflow": "SYNCBOT_MLFLOW_URL",
+    }
     assert connections.options == FetchOptions(
         jira_page_size=None,
         linear_page_size=20,
+        mlflow_page_size=100,
         overlap=dt.timedelta(minutes=1),
         timeout=4,
         retry=RetryPolicy(retries=2, backoff=0.25, max_wait=30),

@@ -134,3 +134,25 @@ def test_the_same_change_has_the_same_identity_across_evaluations() -> None:
     assert [a.identity for a in first] == [a.identity for a in second]
     other = evaluate(compute_state(c, [work(day(14))], as_of=day(1)), before).alerts
     assert other[0].identity != first[0].identity
+
+
+def test_a_done_milestone_whose_metric_regresses_alerts_once_as_a_regression() -> None:
+    from test_metrics import F1, done_tickets, read
+
+    c = client(milestone().model_copy(update={"metric": F1}))
+    recorded: dict[str, dict[str, Any]] = {}
+    raised = []
+    for as_of, value in ((AS_OF, 0.81), (day(1), 0.79), (day(2), 0.79)):
+        met = read(value, met_at=day_moment(-2) if value >= 0.8 else None)
+        state = compute_state(c, done_tickets(), as_of=as_of, metrics={"2.1": met})
+        result = evaluate(state, recorded)
+        raised.append([(ch.kind, ch.message) for a in result.alerts for ch in a.changes])
+        recorded.update(result.record)
+    assert raised[0] == [] and raised[2] == []
+    [(kind, message)] = raised[1]  # not also "went from done to on track"
+    assert kind == "metric_regressed"
+    assert "no longer meets the target: F1 0.79 of target 0.80" in message
+
+
+def day_moment(offset: int) -> dt.datetime:
+    return dt.datetime.combine(day(offset), dt.time(12), tzinfo=dt.UTC)
