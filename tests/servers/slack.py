@@ -10,6 +10,9 @@ files.completeUploadExternal, which shares the file in `channel_id` as a message
 the way Slack shows a file share in the history), answering HTTP 200 `{"ok": false, "error": ...}`
 for API errors (invalid_auth, channel_not_found, not_in_channel, invalid_blocks,
 msg_blocks_too_long, message_not_found), and it enforces Block Kit limits on what it is sent.
+`apps.connections.open` (Socket Mode) answers only the app-level token given to
+`socket_mode(app_token, socket)`, with a URL of that `FakeSocketMode` (tests/servers/
+socket_mode.py); a bot token gets `not_allowed_token_type`, any other token `invalid_auth`.
 
 Every request is logged (`requests`, from `FakeServer`), every API call parsed (`calls`), every
 message kept per channel as posted and as updated. Faults (from `FakeServer.fault`) plus
@@ -27,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from servers.base import FakeServer, Request, Response
@@ -45,6 +48,12 @@ MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 MAX_HEADER_TEXT = 150
 MAX_BLOCK_CHARS = 13000  # bolt-js#2509: msg_blocks_too_long around 13.2k characters
+
+
+class SocketUrls(Protocol):
+    """What apps.connections.open needs of the Socket Mode server (`FakeSocketMode`)."""
+
+    def new_url(self) -> str: ...
 
 
 @dataclass
@@ -136,6 +145,8 @@ class FakeSlack(FakeServer):
         self.shares_pending = False
         self._hidden: set[str] = set()  # ts of shares not shown yet
         self._last_ts = 0.0
+        self.app_token: str | None = None  # the app-level token Socket Mode accepts
+        self._socket_url: Callable[[], str] | None = None
         self._state = threading.RLock()
         self._answered = threading.Condition(self._state)
 
@@ -147,6 +158,13 @@ class FakeSlack(FakeServer):
 
     def response_url(self, channel: str, n: int = 1) -> str:
         return f"{self.url}/commands/{channel}/{n}/secret-hook"
+
+    def socket_mode(self, app_token: str, socket: SocketUrls) -> None:
+        """Serve Socket Mode: `apps.connections.open` with `app_token` answers a new URL of
+        `socket` (a started `FakeSocketMode`)."""
+        with self._state:
+            self.app_token = app_token
+            self._socket_url = socket.new_url
 
     # -- faults ---------------------------------------------------------------------------
 
@@ -292,6 +310,8 @@ class FakeSlack(FakeServer):
             self.calls.append(ApiCall(method, params, token))
         if method == "api.test":
             return _ok({"args": params})
+        if method == "apps.connections.open":  # the app-level token, not the bot token
+            return self._apps_connections_open(token)
         if token != self.token:
             return _error("not_authed" if not token else "invalid_auth")
         handler = getattr(self, "_" + method.replace(".", "_"), None)
@@ -334,8 +354,16 @@ class FakeSlack(FakeServer):
             }
         )
 
-    def _apps_connections_open(self, params: dict[str, Any]) -> Response:
-        return _error("not_allowed_token_type")  # Socket Mode is not faked
+    def _apps_connections_open(self, token: str | None) -> Response:
+        with self._state:
+            app_token, new_url = self.app_token, self._socket_url
+        if not token:
+            return _error("not_authed")
+        if app_token is not None and new_url is not None and token == app_token:
+            return _ok({"url": new_url()})
+        if token == self.token:
+            return _error("not_allowed_token_type")  # a bot token where an xapp- one goes
+        return _error("invalid_auth")
 
     def _chat_postMessage(self, params: dict[str, Any]) -> Response:
         channel = str(params.get("channel") or "")
