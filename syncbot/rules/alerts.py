@@ -5,12 +5,11 @@ to record out. A milestone alerts when its status is worse (on_track < at_risk <
 `missed` becomes true, or when its forecast moves later by a day or more; a client dependency
 when it becomes overdue, and once more, naming the escalation people, when it has been overdue
 for more than `escalation.after_days`. Improvements raise nothing; they are recorded, so a
-later slip alerts again. A done milestone whose metric falls below its target (its tickets still done) raises
-`metric_regressed` instead of a status change. A subject seen for the first time is recorded
-without alerting: on a
-first evaluation everything would be "new", and that is the digest's job. A forecast set by
-work already late moves a day later each day (`drifting`): that daily move alerts once, when
-it starts, not every day (the miss is its news).
+later slip alerts again. A done milestone whose metric falls below its target (its tickets
+still done) raises `metric_regressed` instead of a status change. A subject seen for the first
+time is recorded without alerting: on a first evaluation everything would be "new", and that
+is the digest's job. A forecast set by work already late moves a day later each day
+(`drifting`): that daily move alerts once, when it starts, not every day (the miss is its news).
 """
 
 from __future__ import annotations
@@ -21,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from syncbot import messages
-from syncbot.rules import warnings
 from syncbot.domain import Alert, Change, ClientState, DependencyState, MilestoneState, Status
+from syncbot.rules import warnings
 
 RANK = {
     Status.DONE: 0,
