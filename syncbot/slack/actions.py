@@ -118,17 +118,23 @@ class Actions:
             review = self.app.begin_release(review, press.user_id) or self._reload(review)
         if review.state not in ("releasing", "sent"):
             return _decided(review)
-        if not self.finish(review, outbox):
-            return spans_mrkdwn(messages.REVIEW_NOT_YET)
+        done = self.finish(review, outbox)
         current = self._reload(review)
+        if done is None:  # another press (or daemon) is posting it right now
+            return _decided(current)
+        if not done:
+            return spans_mrkdwn(messages.REVIEW_NOT_YET)
         if current.decided_by == press.user_id:
             return spans_mrkdwn(messages.REVIEW_SENT)
         return _decided(current)
 
-    def finish(self, review: Review, outbox: Outbox) -> bool:
+    def finish(self, review: Review, outbox: Outbox) -> bool | None:
         """Post a released review's client message (once) and mark the draft sent; False
-        while Slack has not taken the post (it stays queued and housekeeping retries)."""
+        while Slack has not taken the post (it stays queued and housekeeping retries), None
+        while another poster holds it (it finishes the release)."""
         result = outbox.send(self.app.release_entry(review))
+        if result.outcome == "busy":
+            return None
         if result.outcome not in ("posted", "already_posted"):
             logger.warning("release of %s not posted yet: %s", review.id, result.line())
             return False

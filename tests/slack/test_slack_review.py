@@ -193,6 +193,9 @@ def test_five_concurrent_sends_post_once_and_the_draft_says_who_sent_it(
     assert NOW.strftime("%Y-%m-%d") in outcome
     texts = [r.payload["text"] for r in replies]
     assert texts.count(messages.REVIEW_SENT) >= 1
+    # The others are told what is happening, never that Slack failed (it did not).
+    others = [t for t in texts if t != messages.REVIEW_SENT]
+    assert all(t.startswith(("Being sent to the client by", "Already sent")) for t in others)
     # A later press, however late, posts nothing more and says who sent it.
     body = press(env, draft, n=6)
     assert send(url, body, signed(body))[0] == 200
