@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     public_url: str | None = None  # base URL of client page links (`syncbot share`, SPEC §9)
     log_format: Literal["text", "json"] = "text"
     full_reconcile_hours: float = 24.0
+    sync_concurrency: int = Field(default=4, ge=1, le=64)  # syncs a daemon runs at once
 
     # Live tracker sources (connectors/jira.py, connectors/linear.py, connectors/retry.py).
     jira_page_size: int | None = Field(default=None, ge=1)  # None: the API's largest page

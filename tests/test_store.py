@@ -116,6 +116,27 @@ def test_installation_secret_is_stable(store: Store) -> None:
     assert len(store.meta.installation_secret()) == 32
 
 
+def test_concurrent_first_requests_agree_on_one_installation_secret(store: Store) -> None:
+    """50 first requests at once (each its own Store, as separate daemons would be) all get
+    the one secret that was stored; none fails on the unique key."""
+    import concurrent.futures
+    import threading
+
+    barrier = threading.Barrier(50)
+
+    def first() -> bytes:
+        mine = Store(store.url)
+        try:
+            barrier.wait()
+            return mine.meta.installation_secret()
+        finally:
+            mine.close()
+
+    with concurrent.futures.ThreadPoolExecutor(50) as pool:
+        secrets = list(pool.map(lambda _: first(), range(50)))
+    assert len(set(secrets)) == 1 and secrets[0] == store.meta.installation_secret()
+
+
 def test_bad_database_url_is_a_clear_error() -> None:
     with pytest.raises(StoreError, match="not a database URL"):
         Store("not a url")

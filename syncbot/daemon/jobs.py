@@ -59,6 +59,9 @@ class Jobs:
         self._synced: set[str] = set()  # clients whose sync job ran in this process
         self._lock = threading.Lock()
         self._syncing: dict[str, threading.Lock] = {}
+        # At most this many syncs at once, whatever is due (at start every client is): each
+        # holds its client's tickets while it runs, so this bounds the daemon's memory.
+        self._syncs = threading.BoundedSemaphore(app.settings.sync_concurrency)
 
     # -- job bodies -------------------------------------------------------------------------
 
@@ -71,7 +74,7 @@ class Jobs:
             client = self._client(client_id, job)
             if client is None:
                 return None
-            with self._sync_lock(client.id):
+            with self._sync_lock(client.id), self._sync_slot(client.id, job):
                 result = self.app.sync(client.id, sources=sources)
             for report in result.reports:
                 extra = {"client": client.id, "source": report.source, "job": job}
@@ -193,6 +196,22 @@ class Jobs:
             self._record([outbox.send(entry).local(client.tz)], "staleness", kind=kind)
 
     # -- helpers ------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _sync_slot(self, client_id: str, job: str) -> Iterator[None]:
+        """One of `sync_concurrency` slots for the sync's run (waiting, said once, if none)."""
+        if not self._syncs.acquire(blocking=False):
+            logger.info(
+                "%s: waiting for one of the %d sync slots",
+                client_id,
+                self.app.settings.sync_concurrency,
+                extra={"client": client_id, "job": job},
+            )
+            self._syncs.acquire()
+        try:
+            yield
+        finally:
+            self._syncs.release()
 
     def _sync_lock(self, client_id: str) -> threading.Lock:
         """One sync of a client at a time in this process (the job, or a digest's catch-up)."""
