@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from servers.base import Request, Response
 from servers.jira import EMAIL, TOKEN, FakeJira
 from support import configs
@@ -57,7 +58,7 @@ def test_syncs_beyond_the_concurrency_wait_for_a_slot(
             _env_file=None,
             jira_url=jira.url,
             jira_email=EMAIL,
-            jira_token=TOKEN,
+            jira_token=SecretStr(TOKEN),
             sync_concurrency=1,
         )
         store = Store(f"sqlite:///{tmp_path / 'state.db'}")
