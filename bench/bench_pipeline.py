@@ -74,6 +74,7 @@ def write_config(root: Path) -> Path:
         'client_channel = "C2"',
         'timezone = "UTC"',
         "baseline = 2026-01-09",
+        'reviewers = ["U0LEAD"]',
         "[[clients.sources]]",
         'kind = "jira-export"',
         'path = "export/page-*.json"',
