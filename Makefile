@@ -31,9 +31,11 @@ lint: $(BIN)/.installed-test
 	$(BIN)/mypy --config-file tests/mypy.ini tests
 	$(BIN)/lint-imports
 
+# `make bench BENCH_ARGS=--quick` (or SYNCBOT_BENCH_QUICK=1): the scale benchmark at smaller sizes.
 bench: $(BIN)/.installed-test
 	$(BIN)/python bench/bench_pipeline.py
 	$(BIN)/python bench/bench_failover.py
+	$(BIN)/python bench/bench_scale.py $(BENCH_ARGS)
 
 # The trend chart README.md shows: the demo replayed week by week (config/demo/replay.py).
 readme-chart: $(BIN)/.installed

@@ -31,37 +31,44 @@ PAGE = 100
 MILESTONES = 40
 
 
-def write_export(folder: Path, n: int) -> None:
+def ticket_fields(i: int, project: str = "BEN", milestones: int = MILESTONES) -> dict[str, Any]:
+    """The raw Jira fields of synthetic ticket `i`: a third done, every 500th a client
+    dependency, every 97th blocked by ticket 500 of its project, a 200-character description."""
+    done = i % 3 == 0
+    return {
+        "summary": f"Ticket {i}",
+        "status": {
+            "name": "Done" if done else "In Progress",
+            "statusCategory": {"key": "done" if done else "indeterminate"},
+        },
+        "resolution": {"name": "Done"} if done else None,
+        "resolutiondate": "2026-02-10T10:00:00.000-0600" if done else None,
+        "created": "2026-01-05T10:00:00.000-0600",
+        "updated": f"2026-03-01T10:{i % 60:02d}:00.000-0600",
+        "duedate": f"2026-03-{1 + i % 28:02d}",
+        "labels": ["client-dependency"] if i % 500 == 0 else ["backend"],
+        "parent": {"key": f"{project}-E{i % milestones}"},
+        "issuelinks": [{"type": {"name": "Blocks"}, "inwardIssue": {"key": f"{project}-500"}}]
+        if i % 97 == 0
+        else [],
+        "description": {
+            "type": "doc",
+            "version": 1,
+            "content": [{"type": "paragraph", "content": [{"type": "text", "text": "x" * 200}]}],
+        },
+    }
+
+
+def write_export(
+    folder: Path, n: int, *, project: str = "BEN", milestones: int = MILESTONES
+) -> None:
+    """N synthetic tickets of `project` as recorded `search/jql` pages of PAGE issues."""
     folder.mkdir(parents=True)
     for page_no, start in enumerate(range(0, n, PAGE), start=1):
-        issues = []
-        for i in range(start, min(start + PAGE, n)):
-            done = i % 3 == 0
-            fields = {
-                "summary": f"Ticket {i}",
-                "status": {
-                    "name": "Done" if done else "In Progress",
-                    "statusCategory": {"key": "done" if done else "indeterminate"},
-                },
-                "resolution": {"name": "Done"} if done else None,
-                "resolutiondate": "2026-02-10T10:00:00.000-0600" if done else None,
-                "created": "2026-01-05T10:00:00.000-0600",
-                "updated": f"2026-03-01T10:{i % 60:02d}:00.000-0600",
-                "duedate": f"2026-03-{1 + i % 28:02d}",
-                "labels": ["client-dependency"] if i % 500 == 0 else ["backend"],
-                "parent": {"key": f"BEN-E{i % MILESTONES}"},
-                "issuelinks": [{"type": {"name": "Blocks"}, "inwardIssue": {"key": "BEN-500"}}]
-                if i % 97 == 0
-                else [],
-                "description": {
-                    "type": "doc",
-                    "version": 1,
-                    "content": [
-                        {"type": "paragraph", "content": [{"type": "text", "text": "x" * 200}]}
-                    ],
-                },
-            }
-            issues.append({"key": f"BEN-{i}", "fields": fields})
+        issues = [
+            {"key": f"{project}-{i}", "fields": ticket_fields(i, project, milestones)}
+            for i in range(start, min(start + PAGE, n))
+        ]
         (folder / f"page-{page_no}.json").write_text(json.dumps({"issues": issues}))
 
 

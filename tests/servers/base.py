@@ -4,7 +4,8 @@ Subclasses implement `handle(request) -> Response`. Faults are queued answers th
 normal one for the next `times` matching requests (`times=None`: until `clear_faults()`), so a
 test can say "the next two searches get a 429" without touching the tracker logic. `trickle`
 sends the normal answer a few bytes a second (status line and headers too, unless
-`body_only`), the slow answer that a timeout between bytes never catches.
+`body_only`), the slow answer that a timeout between bytes never catches. `slow` gives the
+normal answer after a delay (a tracker answering about a second per page).
 """
 
 from __future__ import annotations
@@ -196,6 +197,18 @@ class FakeServer:
             times=times,
             path=path,
         )
+
+    def slow(
+        self, seconds: float = 1.0, *, times: int | None = None, path: str | None = None
+    ) -> None:
+        """Give the normal answer after `seconds` (a tracker taking its time over each page;
+        until `clear_faults()` by default). Released at once by stop()."""
+
+        def answer(request: Request) -> Response:
+            self._release.wait(seconds)
+            return self.handle(request)
+
+        self.fault(answer, times=times, path=path)
 
     def malformed(self, *, times: int | None = 1, path: str | None = None) -> None:
         """A 200 whose JSON body is cut off half-way (a proxy dropping the connection)."""
