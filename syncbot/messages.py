@@ -416,6 +416,7 @@ NOT_A_PROJECT_CHANNEL = (
     "Ask your delivery team to add it to syncbot's configuration."
 )
 SLASH_WORKING = "Working on it — the answer follows in a moment."
+SLASH_STOPPING = "syncbot is restarting: nothing was done. Try again in a minute."
 SLASH_FAILED = (
     "Sorry, I could not read the project state just now. The delivery team can find the "
     "details in syncbot's log."

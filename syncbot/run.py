@@ -265,7 +265,7 @@ def serve(app: Syncbot, settings: Settings) -> int:
 
     def stop_serving() -> None:
         logger.info("SIGTERM: stopping")
-        server.close()
+        server.close(drain=settings.shutdown_seconds)  # requests received get their answers
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         # Raising here would be caught by whatever the main thread runs (waitress's loop

@@ -320,10 +320,14 @@ class HttpServer:
             self._running.clear()
             self._stopped.set()
 
-    def close(self, timeout: float = 5.0) -> None:
+    def close(self, timeout: float = 5.0, *, drain: float = 0.0) -> None:
         """Stop serving. From another thread the serving loop is woken to close everything
-        itself (closing its sockets under it would leave it waiting out its poll timeout)."""
+        itself (closing its sockets under it would leave it waiting out its poll timeout).
+        With `drain`, new connections are refused first and requests already received get
+        their answers for up to that many seconds (SIGTERM mid-request answers them)."""
         if self._running.is_set():
+            if drain > 0:
+                self._drain(drain)
             try:
                 self._server.trigger.pull_trigger(self._close_all)
             except OSError:  # the trigger is gone already (the loop is closing): do it here
@@ -331,6 +335,29 @@ class HttpServer:
             self._stopped.wait(timeout)
         else:
             self._close_all()
+
+    def _drain(self, seconds: float) -> None:
+        try:
+            self._server.trigger.pull_trigger(self._stop_accepting)
+        except OSError:
+            return
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self._answering():
+            time.sleep(0.02)
+
+    def _stop_accepting(self) -> None:
+        self._server.accepting = False
+        self._server.del_channel()  # out of the loop: nothing new is accepted
+        self._server.socket.close()
+
+    def _answering(self) -> bool:
+        """Whether a connection holds a received request not yet answered in full."""
+        channels = list((getattr(self._server, "_map", None) or {}).values())
+        return any(
+            getattr(c, "requests", None) or getattr(c, "total_outbufs_len", 0)
+            for c in channels
+            if c is not self._server
+        )
 
     def _close_all(self) -> None:
         self._server.close()

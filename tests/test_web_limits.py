@@ -9,8 +9,10 @@ import socket
 import threading
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from support.processes import wait_for
 
 from syncbot.web import HEALTH_PATH, HealthApp, HttpServer, Router
 
@@ -73,3 +75,42 @@ def test_slow_half_sent_requests_never_shut_out_a_real_one(server: str) -> None:
         stop.set()
         for attacker in attackers:
             attacker.join(10)
+
+
+def test_stopping_refuses_new_connections_and_answers_the_requests_already_received() -> None:
+    """SIGTERM mid-request (issue 9): what was received gets its answer, within the drain."""
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(environ: dict[str, object], start_response: Any) -> list[bytes]:
+        entered.set()
+        release.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"answered"]
+
+    http = HttpServer(slow, "127.0.0.1", 0)
+    serving = threading.Thread(target=http.serve_forever, daemon=True)
+    serving.start()
+    url = f"http://127.0.0.1:{http.port}/"
+    answers: list[bytes] = []
+    asking = threading.Thread(
+        target=lambda: answers.append(urllib.request.urlopen(url, timeout=30).read())
+    )
+    asking.start()
+    assert entered.wait(30)
+    closing = threading.Thread(target=http.close, kwargs={"drain": 30.0})
+    closing.start()
+
+    def refused() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", http.port), timeout=1).close()
+        except OSError:
+            return True
+        return False
+
+    wait_for("new connections to be refused", refused)
+    release.set()
+    asking.join(30)
+    closing.join(30)
+    serving.join(30)
+    assert answers == [b"answered"]
+    assert not closing.is_alive() and not serving.is_alive()

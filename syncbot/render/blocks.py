@@ -106,17 +106,24 @@ def line_mrkdwn(line: Line, limit: int, *, bullet: str = "• ") -> str:
 
 def _fit(spans: Iterable[Span], limit: int) -> str:
     """Render spans (escaping text, linking refs), cut on span and escape boundaries."""
-    out = ""
+    pieces: list[str] = []
+    size = 0
     for span in spans:
         piece = _render(span)
-        if len(out) + len(piece) <= limit:
-            out += piece
+        if size + len(piece) <= limit:
+            pieces.append(piece)
+            size += len(piece)
             continue
-        room = limit - len(out) - len(ELLIPSIS)
+        if size + len(ELLIPSIS) > limit:  # no room left for the ellipsis: end earlier,
+            while pieces and size + len(ELLIPSIS) > limit:  # on whole pieces (never half
+                size -= len(pieces.pop())  # a link or an escape)
+            pieces.append(ELLIPSIS if size + len(ELLIPSIS) <= limit else "")
+            break
+        room = limit - size - len(ELLIPSIS)
         text = span if isinstance(span, str) else span.key if isinstance(span, Ref) else ""
-        out += _escaped_prefix(text, room) + ELLIPSIS
+        pieces.append(_escaped_prefix(text, room) + ELLIPSIS)
         break
-    return out
+    return "".join(pieces)
 
 
 def _render(span: Span) -> str:

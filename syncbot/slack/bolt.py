@@ -102,7 +102,11 @@ class SlackApp:
         actions = self.actions
         if press is None or actions is None:
             return
-        future = self.pool.submit(actions.handle, press)
+        try:
+            future = self.pool.submit(actions.handle, press)
+        except RuntimeError:  # shutting down (SIGTERM): nothing was done; say so
+            respond(text=messages.SLASH_STOPPING, response_type="ephemeral", replace_original=False)
+            return
 
         def reply(done: concurrent.futures.Future[str]) -> None:
             try:
@@ -128,8 +132,12 @@ class SlackApp:
                 ack(response_type="ephemeral", text=messages.SLASH_FAILED)
                 return
         if reply is None:  # it needs computing or writing: acked now, answered after
+            try:
+                future = self.pool.submit(self.commands.handle, request)
+            except RuntimeError:  # shutting down (SIGTERM): say so rather than go quiet
+                ack(response_type="ephemeral", text=messages.SLASH_STOPPING)
+                return
             ack(response_type="ephemeral", text=messages.SLASH_WORKING)
-            future = self.pool.submit(self.commands.handle, request)
             future.add_done_callback(lambda done: self._follow_up(done, respond))
             return
         first, *rest = reply.messages

@@ -170,3 +170,18 @@ def test_mentions_come_only_from_syncbot_and_only_for_user_ids() -> None:
     [message] = document_messages(Document("T", "S", (Section("H", (line,)),)))
     text = message.as_json()["blocks"][-1]["text"]["text"]
     assert "<@U0SPONSOR>" in text and "channel" not in text
+
+
+def test_a_line_that_fills_its_limit_exactly_still_fits_with_the_ellipsis() -> None:
+    """The 40k-ticket digest's case: the text so far ends one character short of the limit,
+    and the next span does not fit: the ellipsis must not push it over."""
+    for first in range(2985, 3001):
+        for nxt in ("abc", Ref("P0-10060", "https://acme.atlassian.net/browse/P0-10060")):
+            spans: list[Span] = ["x" * (first - 2), ", ", nxt]
+            text = line_mrkdwn(Line.of(*spans), 3000, bullet="")
+            assert len(text) <= 3000, (first, nxt)
+            assert unescaped(text) == []
+    # A Slack section takes it: the whole digest line renders to Block Kit.
+    line = Line.of("x" * 2990, ", ", Ref("P0-1", "https://acme.atlassian.net/browse/P0-1"))
+    [message] = document_messages(Document("T", "S", (Section("H", (line,)),)))
+    assert all(len(t) <= MAX_SECTION_TEXT for t in mrkdwn_strings(message.as_json()["blocks"]))
