@@ -512,7 +512,10 @@ def ack_rows(table: Table, root: Path, sizes: Sizes, slack: FakeSlack) -> None:
         tracker.slow(sizes.page_seconds)
         log(f"acks: `syncbot run`, every search page now takes {sizes.page_seconds:g} s")
         daemon = RealDaemon("acks", env, root)
-        ramped = max(1, sizes.clients * 9 // 10)
+        # The daemon runs at most SYNCBOT_SYNC_CONCURRENCY syncs at once (default 4): wait
+        # until that many (or 90% of the clients, if fewer) are reading slow pages.
+        slots = int(env.get("SYNCBOT_SYNC_CONCURRENCY", "4"))
+        ramped = max(1, min(sizes.clients * 9 // 10, slots))
 
         def started() -> bool:
             return len(tracker.syncing()) >= ramped

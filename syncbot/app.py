@@ -406,7 +406,11 @@ class Syncbot:
             held = self._tickets.get(client.id)
         if held is not None and held[0] == stamp:
             return held[1]
-        tickets = self.store.tickets.load(client.id, [s.name for s in client.ticket_sources])
+        tickets = self.store.tickets.load(
+            client.id,
+            [s.name for s in client.ticket_sources],
+            described=client.experiment_labels,  # the one rule that reads descriptions
+        )
         with self._lock:
             self._tickets.pop(client.id, None)
             self._tickets[client.id] = (stamp, tickets)

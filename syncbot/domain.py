@@ -32,7 +32,7 @@ class Status(StrEnum):
     NOT_STARTED = "not_started"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusChange:
     """One status transition from a Jira changelog or Linear issue history."""
 
@@ -41,7 +41,7 @@ class StatusChange:
     to_status: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 40,000-ticket client is 40,000 of these
 class Ticket:
     """A tracker ticket with only the fields the rules need (plus internal display fields).
 

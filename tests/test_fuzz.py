@@ -4,6 +4,7 @@ never a traceback, and a failed sync leaves the store as it was."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -69,7 +70,7 @@ def stored(url: str) -> list[dict[str, Any]]:
     store = Store(url)
     try:
         return [
-            json.loads(json.dumps(vars(t), default=str))
+            json.loads(json.dumps(dataclasses.asdict(t), default=str))
             for t in store.tickets.load("mrk", ["jira-export:jira/page-*.json"])
         ]
     finally:

@@ -84,7 +84,9 @@ class ExportSource:
         for path in self.files:
             page = self.read(path)
             pages.add(page.issues, label=path.name)
-            read.append((path, page))
+            # Only what the page-numbering check needs: holding every raw issue until the
+            # end would double a large export's memory.
+            read.append((path, Page([None] * len(page.issues), page.more, page.start)))
             if self.cut_lists is not None:
                 for raw in page.issues:
                     lists = self.cut_lists(raw)

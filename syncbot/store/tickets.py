@@ -6,6 +6,7 @@ full reconcile reads only the stored keys to find the ones the tracker no longer
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -97,7 +98,8 @@ def unstorable(ticket: Ticket) -> str | None:
 
 
 def _strings(ticket: Ticket) -> Iterator[str]:
-    for value in vars(ticket).values():
+    for field in dataclasses.fields(ticket):
+        value = getattr(ticket, field.name)
         if isinstance(value, str):
             yield value
         elif isinstance(value, tuple):
@@ -187,14 +189,32 @@ class TicketStore:
             record.last_attempt = at
             record.last_error = error
 
-    def load(self, client_id: str, sources: Iterable[str]) -> list[Ticket]:
+    def load(
+        self,
+        client_id: str,
+        sources: Iterable[str],
+        *,
+        described: Collection[str] | None = None,
+    ) -> list[Ticket]:
+        """The stored tickets of those sources. With `described` (labels), only tickets with
+        one of them keep their description (the rules read it only there: experiments), so a
+        large client's tickets take much less memory."""
+        wanted = {label.casefold() for label in described} if described is not None else None
         with self.db.session() as session:
             rows = session.execute(
                 select(TicketRow.data)
                 .where(TicketRow.client_id == client_id, TicketRow.source.in_(list(sources)))
                 .order_by(TicketRow.source, TicketRow.key)
+                .execution_options(yield_per=BATCH)  # streamed: never every row's JSON at once
             )
-            return [ticket_from_json(data) for (data,) in rows]
+            out = []
+            for (data,) in rows:
+                if wanted is not None and not wanted.intersection(
+                    str(label).casefold() for label in data.get("labels") or ()
+                ):
+                    data.pop("description", None)
+                out.append(ticket_from_json(data))
+            return out
 
     def records(self, client_id: str) -> dict[str, SourceRecord]:
         with self.db.session() as session:
