@@ -219,6 +219,7 @@ class Syncbot:
         self._tickets: dict[str, tuple[tuple[Any, ...], list[Ticket]]] = {}  # oldest first
         self._lock = threading.Lock()
         self._opaque: dict[str, OpaqueId] = {}
+        self._configs: dict[str, tuple[Client, str]] = {}
         self._charts: dict[tuple[str, str], tuple[Trend, bytes]] = {}
         self._states: dict[tuple[str, str], tuple[str, Kept]] = {}
         self.connections = connections_from_settings(settings)
@@ -510,15 +511,18 @@ class Syncbot:
         before: dt.datetime | None,
     ) -> StateInputs:
         client = self.client(client_id)
-        health = self.freshness(client.id)
-        last = self.store.outbox.last_posted(client.id, audience, before=before)
-        signed = frozenset(s.phase for s in self.store.signoffs.load(client.id))
-        notes = self.store.notes.load(client.id)
+        with self.store.reading():  # one snapshot: five small reads
+            health = self.freshness(client.id)
+            last = self.store.outbox.last_posted(client.id, audience, before=before)
+            signed = frozenset(s.phase for s in self.store.signoffs.load(client.id))
+            notes = self.store.notes.load(client.id)
+            generations = self.store.tickets.generations(client.id)
+            readings = self.store.readings.load(client.id) if client.metric_source else {}
         day = as_of or self.today(client)
         slot = f"{audience}|{day.isoformat()}|{before.isoformat() if before else '-'}"
-        generations = self.store.tickets.generations(client.id)
-        readings = self.store.readings.load(client.id) if client.metric_source else {}
-        version = _version(client, generations, last, signed, notes, day, readings)
+        version = _version(
+            self._config_json(client), generations, last, signed, notes, day, readings
+        )
         return StateInputs(client, health, last, signed, notes, readings, day, slot, version)
 
     def _kept(self, inputs: StateInputs) -> Kept | None:
@@ -565,6 +569,14 @@ class Syncbot:
     ) -> ClientView:
         state = self.state(client_id, as_of=as_of, audience=audience)
         return audience_view(state, audience, self.opaque(client_id))
+
+    def _config_json(self, client: Client) -> str:
+        """A client's configuration as JSON, dumped once per configuration object."""
+        held = self._configs.get(client.id)
+        if held is None or held[0] is not client:
+            held = (client, client.model_dump_json())
+            self._configs[client.id] = held
+        return held[1]
 
     def opaque(self, client_id: str) -> OpaqueId:
         """Stable, unguessable client-facing ids of a client's dependency tickets."""
@@ -1274,7 +1286,7 @@ def reported_snapshot(state: ClientState) -> dict[str, tuple[dt.date | None, str
 
 
 def _version(
-    client: Client,
+    client_json: str,
     generations: Mapping[str, int],
     last: PostedDigest | None,
     signed: frozenset[str],
@@ -1286,7 +1298,7 @@ def _version(
     source's stored tickets stands for them), and syncbot's own version."""
     parts = [
         __version__,
-        client.model_dump_json(),
+        client_json,
         day.isoformat(),
         sorted(generations.items()),
         [last.key.text, last.sent_at.isoformat(), repr(sorted(last.snapshot.items()))]

@@ -137,6 +137,38 @@ def test_concurrent_first_requests_agree_on_one_installation_secret(store: Store
     assert len(set(secrets)) == 1 and secrets[0] == store.meta.installation_secret()
 
 
+def test_a_request_id_is_first_once_for_every_daemon_and_every_later_run(store: Store) -> None:
+    """PostgreSQL: another daemon's Store agrees at once. SQLite (one daemon per file): the
+    same Store at once, the next run's after a graceful stop."""
+    window = dt.timedelta(minutes=5)
+    assert store.seen.first("slack", "v0=abc", T0, window)
+    assert not store.seen.first("slack", "v0=abc", T0 + dt.timedelta(minutes=1), window)
+    assert store.seen.first("slack", "v0=other", T0, window)
+    if store.db.is_sqlite:
+        store.seen.close()  # what a graceful stop does: pending ids are written
+    later = Store(store.url)
+    try:
+        assert not later.seen.first("slack", "v0=abc", T0 + dt.timedelta(minutes=2), window)
+        assert later.seen.first("slack", "v0=abc", T0 + dt.timedelta(minutes=6), window)
+        assert later.seen.first("webhook", "v0=abc", T0, window)  # kinds do not mix
+    finally:
+        later.close()
+
+
+def test_concurrent_copies_of_one_request_let_exactly_one_through(store: Store) -> None:
+    import concurrent.futures
+    import threading
+
+    barrier = threading.Barrier(20)
+
+    def first(_: int) -> bool:
+        barrier.wait()
+        return store.seen.first("slack", "v0=same", T0, dt.timedelta(minutes=5))
+
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        assert sorted(pool.map(first, range(20))) == [False] * 19 + [True]
+
+
 def test_bad_database_url_is_a_clear_error() -> None:
     with pytest.raises(StoreError, match="not a database URL"):
         Store("not a url")

@@ -13,6 +13,9 @@ Each library gets it through its documented seam: `RequestsAdapter` is a `reques
 sockets as they connect; `HttpxTransport` wraps httpx's `HTTPTransport` and learns its sockets
 from httpcore's `trace` extension. Both read the whole body inside the deadline.
 
+An answer that "completes" once its socket was shut down (a reader that takes the end of
+the stream for the end of the headers) is refused all the same: it may be cut short.
+
 A shut-down socket left idle in a pool by a request that finished just as its timer fired is
 harmless: both pools see it as dropped and connect anew.
 """
@@ -150,6 +153,13 @@ class RequestsAdapter(HTTPAdapter):
                 response = super().send(request, stream, timeout, verify, cert, proxies)
                 if not stream:
                     _ = response.content  # the body too, within the deadline
+                if deadline.expired:  # shut down mid-answer: what was read may be cut short
+                    response.close()
+                    raise DeadlineExceeded(
+                        f"no complete answer within {deadline.seconds:g} s", request=request
+                    )
+        except DeadlineExceeded:
+            raise
         except requests.RequestException as exc:
             if deadline.expired:
                 raise DeadlineExceeded(
@@ -196,6 +206,13 @@ class HttpxTransport(httpx.BaseTransport):
                 except BaseException:
                     response.close()
                     raise
+                if deadline.expired:  # shut down mid-answer: what was read may be cut short
+                    response.close()
+                    raise HttpxDeadlineExceeded(
+                        f"no complete answer within {deadline.seconds:g} s", request=request
+                    )
+        except HttpxDeadlineExceeded:
+            raise
         except httpx.TransportError as exc:
             if deadline.expired:
                 raise HttpxDeadlineExceeded(

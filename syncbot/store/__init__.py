@@ -20,6 +20,8 @@ The engine, sessions and the translation of database errors live in `store/db.py
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from syncbot.store.alerts import AlertStore
 from syncbot.store.claims import OwnerLocks
 from syncbot.store.db import Database
@@ -84,5 +86,10 @@ class Store:
         """Where the state lives, as it may be shown (a file path, or the masked URL)."""
         return self.db.location
 
+    def reading(self) -> AbstractContextManager[None]:
+        """Several reads in one transaction (`Database.reading`)."""
+        return self.db.reading()
+
     def close(self) -> None:
+        self.seen.close()
         self.db.close()

@@ -1,14 +1,29 @@
 """Request ids seen recently (signed Slack requests; later, webhook deliveries), so that a
-replay or a redelivery is recognised by every daemon sharing the database."""
+replay or a redelivery is recognised by every daemon sharing the database.
+
+On PostgreSQL (several daemons) the database decides, in the request. On SQLite only one
+daemon may use the file (`syncbot run` refuses a second), so this process's own memory
+decides and the row is written behind, off the request: a slash command's ack never waits
+for SQLite's single writer (a sync holds it for a while). A restart reads the rows back; a
+kill -9 may lose the last few milliseconds of ids, whose replays the signature's own
+five-minute window still bounds.
+"""
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import logging
+import threading
 
 from sqlalchemy import String, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from syncbot.errors import StoreError
 from syncbot.store.db import Base, Database, UTCDateTime
+
+logger = logging.getLogger(__name__)
+PRUNE_EVERY = dt.timedelta(minutes=1)
 
 
 class SeenRow(Base):
@@ -21,17 +36,65 @@ class SeenRow(Base):
 class SeenStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._lock = threading.Lock()
+        self._held: dict[tuple[str, str], dt.datetime] = {}  # SQLite: what this process saw
+        self._pruned: dt.datetime | None = None
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
 
     def first(self, kind: str, key: str, at: dt.datetime, keep: dt.timedelta) -> bool:
         """Record `key`; True the first time it is seen within `keep`, False on a repeat."""
+        key = key[:128]
+        if not self.db.is_sqlite:
+            return bool(self.db.attempt(lambda s: _add(s, kind, key, at, keep)))
+        if self._held_at(kind, key, at) or self._stored(kind, key, at):
+            return False
+        with self._lock:
+            if self._held_at(kind, key, at, locked=True):
+                return False  # a concurrent copy of the same request got here first
+            self._held[(kind, key)] = at + keep
+            if self._pruned is None or at - self._pruned >= PRUNE_EVERY:
+                self._held = {k: e for k, e in self._held.items() if e >= at}
+                self._pruned = at
+            if self._writer is None:
+                self._writer = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="syncbot-seen"
+                )
+            writer = self._writer
+        writer.submit(self._write_behind, kind, key, at, keep)
+        return True
 
-        def add(session: Session) -> bool:
-            session.execute(delete(SeenRow).where(SeenRow.expires < at))
-            if session.get(SeenRow, (kind, key)) is not None:
-                return False
-            session.add(SeenRow(kind=kind, key=key[:128], expires=at + keep))
-            session.flush()
-            return True
+    def close(self) -> None:
+        """Write what is still pending (a graceful stop loses no id)."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
 
-        added = self.db.attempt(add)
-        return bool(added)  # None: another process recorded it first, a repeat
+    def _held_at(self, kind: str, key: str, at: dt.datetime, *, locked: bool = False) -> bool:
+        if locked:
+            expires = self._held.get((kind, key))
+        else:
+            with self._lock:
+                expires = self._held.get((kind, key))
+        return expires is not None and expires >= at
+
+    def _stored(self, kind: str, key: str, at: dt.datetime) -> bool:
+        """Seen by an earlier run of this daemon (a read: it never waits for the writer)."""
+        with self.db.session() as session:
+            row = session.get(SeenRow, (kind, key))
+            return row is not None and row.expires >= at
+
+    def _write_behind(self, kind: str, key: str, at: dt.datetime, keep: dt.timedelta) -> None:
+        try:
+            self.db.attempt(lambda s: _add(s, kind, key, at, keep))
+        except StoreError as exc:  # memory still refuses the replay while this process runs
+            logger.warning("could not record a request id: %s", exc)
+
+
+def _add(session: Session, kind: str, key: str, at: dt.datetime, keep: dt.timedelta) -> bool:
+    session.execute(delete(SeenRow).where(SeenRow.expires < at))
+    if session.get(SeenRow, (kind, key)) is not None:
+        return False
+    session.add(SeenRow(kind=kind, key=key, expires=at + keep))
+    session.flush()
+    return True
