@@ -90,7 +90,7 @@ from syncbot.store import (
 from syncbot.store.outbox import PostedDigest, Reported
 from syncbot.store.reviews import Review
 from syncbot.store.reviews import parse_id as parse_review_id
-from syncbot.store.tickets import unstorable
+from syncbot.store.tickets import SourceRecord, unstorable
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -172,6 +172,7 @@ class Correction:
 
 
 TICKETS_KEPT = 2  # clients whose tickets stay in memory (the ones being synced)
+STORED_KEPT = 1000  # (client, audience, period) whose stored inputs stay in memory
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,19 @@ class Computed:
     state: ClientState
     last: PostedDigest | None
     links: dict[str, str]
+
+
+@dataclass(frozen=True)
+class StoredInputs:
+    """What a state is made of that the store holds, as read at change `stamp`."""
+
+    stamp: int
+    records: dict[str, SourceRecord]
+    last: PostedDigest | None
+    signed: frozenset[str]
+    notes: dict[str, str]
+    generations: dict[str, int]
+    readings: dict[str, MetricReading]
 
 
 @dataclass(frozen=True)
@@ -222,6 +236,7 @@ class Syncbot:
         self._configs: dict[str, tuple[Client, str]] = {}
         self._charts: dict[tuple[str, str], tuple[Trend, bytes]] = {}
         self._states: dict[tuple[str, str], tuple[str, Kept]] = {}
+        self._stored: dict[tuple[str, str, dt.datetime | None], StoredInputs] = {}
         self.connections = connections_from_settings(settings)
 
     # -- configuration ----------------------------------------------------------------------
@@ -422,10 +437,18 @@ class Syncbot:
     def freshness(self, client_id: str) -> tuple[SourceHealth, ...]:
         """Each source's freshness now (`rules.freshness`: the one staleness rule)."""
         client = self.client(client_id)
-        every = self.schedule(client).sync_every_minutes
+        return self._health(client, self._records(client))
+
+    def _records(self, client: Client) -> dict[str, SourceRecord]:
         records = self.store.tickets.records(client.id)
         if client.metric_source is not None:
             records.update(self.store.readings.records(client.id))
+        return records
+
+    def _health(
+        self, client: Client, records: Mapping[str, SourceRecord]
+    ) -> tuple[SourceHealth, ...]:
+        every = self.schedule(client).sync_every_minutes
         now = self.clock()
         out = []
         for source in client.all_sources:
@@ -498,8 +521,10 @@ class Syncbot:
 
     def computed_if_kept(self, client_id: str, audience: Audience) -> Computed | None:
         """Today's state if it is already computed (a few small reads, no computing): what a
-        slash command may answer at once, in its ack."""
+        slash command may answer at once, in its ack. NoData before any source has synced."""
         inputs = self._inputs(client_id, None, audience, None)
+        if not any(h.last_success for h in inputs.health):
+            raise NoData(messages.no_data(client_id))
         kept = self._kept(inputs)
         return None if kept is None else self._fresh(inputs, kept)
 
@@ -511,19 +536,55 @@ class Syncbot:
         before: dt.datetime | None,
     ) -> StateInputs:
         client = self.client(client_id)
-        with self.store.reading():  # one snapshot: five small reads
-            health = self.freshness(client.id)
-            last = self.store.outbox.last_posted(client.id, audience, before=before)
-            signed = frozenset(s.phase for s in self.store.signoffs.load(client.id))
-            notes = self.store.notes.load(client.id)
-            generations = self.store.tickets.generations(client.id)
-            readings = self.store.readings.load(client.id) if client.metric_source else {}
+        stored = self._stored_inputs(client, audience, before)
         day = as_of or self.today(client)
         slot = f"{audience}|{day.isoformat()}|{before.isoformat() if before else '-'}"
         version = _version(
-            self._config_json(client), generations, last, signed, notes, day, readings
+            self._config_json(client),
+            stored.generations,
+            stored.last,
+            stored.signed,
+            stored.notes,
+            day,
+            stored.readings,
         )
-        return StateInputs(client, health, last, signed, notes, readings, day, slot, version)
+        health = self._health(client, stored.records)  # on the clock: every time
+        return StateInputs(
+            client,
+            health,
+            stored.last,
+            stored.signed,
+            stored.notes,
+            stored.readings,
+            day,
+            slot,
+            version,
+        )
+
+    def _stored_inputs(
+        self, client: Client, audience: Audience, before: dt.datetime | None
+    ) -> StoredInputs:
+        """The store's part of a state's inputs: read again only when the client's change
+        counter moved since the last read (`store.changes`), else one small read."""
+        key = (client.id, audience, before)
+        with self.store.reading():  # one snapshot; the counter first (store/changes.py)
+            stamp = self.store.changes.stamp(client.id)
+            held = self._stored.get(key)
+            if held is not None and held.stamp == stamp and stamp:
+                return held
+            stored = StoredInputs(
+                stamp,
+                self._records(client),
+                self.store.outbox.last_posted(client.id, audience, before=before),
+                frozenset(s.phase for s in self.store.signoffs.load(client.id)),
+                self.store.notes.load(client.id),
+                self.store.tickets.generations(client.id),
+                self.store.readings.load(client.id) if client.metric_source else {},
+            )
+        if len(self._stored) >= STORED_KEPT:
+            self._stored.clear()  # digests of many past periods: start over
+        self._stored[key] = stored
+        return stored
 
     def _kept(self, inputs: StateInputs) -> Kept | None:
         key = (inputs.client.id, inputs.slot)

@@ -16,6 +16,7 @@ from support import configs
 
 from syncbot.app import Syncbot
 from syncbot.config import load_config
+from syncbot.errors import NoData
 from syncbot.settings import Settings
 from syncbot.store import Store
 
@@ -79,7 +80,8 @@ def forecast(a: Syncbot) -> dt.date | None:
 
 def test_a_sync_keeps_both_audiences_states_for_every_process(folder: Path, store: Store) -> None:
     other = app(folder, store)
-    assert other.computed_if_kept("acme", "internal") is None  # nothing computed yet
+    with pytest.raises(NoData):  # nothing synced yet: no state to keep, and it says so
+        other.computed_if_kept("acme", "internal")
     app(folder, store).sync("acme")
     for audience in ("internal", "client"):
         kept = other.computed_if_kept("acme", audience)  # type: ignore[arg-type]
@@ -130,3 +132,31 @@ def test_staleness_is_told_at_read_time_not_frozen_in_the_kept_state(
 def test_sqlite_uses_write_ahead_logging_so_readers_never_wait_for_a_sync(store: Store) -> None:
     with store.db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_what_another_process_writes_is_in_the_next_answer(folder: Path, store: Store) -> None:
+    """The stored inputs are read again whenever the client's change counter moved: a note,
+    a sign-off or a failed sync written by another process (its own Store)
+    shows in this process's next answer, with no other read in between."""
+    reader = app(folder, store)
+    app(folder, store).sync("acme")
+    assert reader.computed_if_kept("acme", "client") is not None
+    other = Store(store.url)
+    try:
+        stamp = store.changes.stamp("acme")
+        other.notes.set("acme", "1", "Root cause: late data", "U0LEAD", NOW)
+        assert store.changes.stamp("acme") > stamp
+        [m] = reader.state("acme", audience="client").milestones
+        assert m.note == "Root cause: late data"
+        [source] = reader.freshness("acme")
+        other.tickets.record_failure("acme", source.source, "Jira answered 503", NOW)
+        [health] = reader.state("acme").sources
+        assert health.last_error == "Jira answered 503"
+        other.signoffs.sign_off("acme", "Data Preparation", "U0SPONSOR", NOW)
+        inputs = reader._inputs("acme", None, "internal", None)
+        assert inputs.signed == frozenset({"Data Preparation"})
+        unchanged = store.changes.stamp("acme")
+        assert reader._inputs("acme", None, "internal", None).version == inputs.version
+        assert store.changes.stamp("acme") == unchanged  # reading counts nothing
+    finally:
+        other.close()

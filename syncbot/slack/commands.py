@@ -120,16 +120,16 @@ class Commands:
         self, client: Client, audience: Audience, what: str, *, cached_only: bool = False
     ) -> list[Payload] | None:
         try:
-            self.app.require_data(client.id)
+            if cached_only:  # its reads tell whether any source has synced: one pass
+                kept = self.app.reply_if_kept(client.id, audience, what)
+                if kept is None:
+                    return None
+                doc = kept
+            else:
+                self.app.require_data(client.id)
+                doc = self.app.reply(client.id, audience, what)
         except NoData:
             return [{"text": spans_mrkdwn(messages.slash_no_data(client.name))}]
-        if cached_only:
-            kept = self.app.reply_if_kept(client.id, audience, what)
-            if kept is None:
-                return None
-            doc = kept
-        else:
-            doc = self.app.reply(client.id, audience, what)
         return [m.as_json() for m in document_messages(doc)]
 
     # -- where are we -------------------------------------------------------------------

@@ -14,6 +14,7 @@
     store.dirty      sources a webhook marked for a sync          (store/dirty.py)
     store.states     computed client states, kept per version     (store/states.py)
     store.readings   milestone metric readings, metric source state (store/readings.py)
+    store.changes    a counter per client of writes its state is made from (store/changes.py)
 
 The engine, sessions and the translation of database errors live in `store/db.py`.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 
 from syncbot.store.alerts import AlertStore
+from syncbot.store.changes import ChangeStore
 from syncbot.store.claims import OwnerLocks
 from syncbot.store.db import Database
 from syncbot.store.dirty import DirtyStore
@@ -76,6 +78,7 @@ class Store:
         self.dirty = DirtyStore(self.db)
         self.states = StateStore(self.db)
         self.readings = ReadingStore(self.db)
+        self.changes = ChangeStore(self.db)
 
     @property
     def url(self) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from syncbot.store.changes import bump
 from syncbot.store.db import Base, Database, UTCDateTime
 
 
@@ -48,6 +49,7 @@ class NoteStore:
                 )
             else:
                 row.text, row.set_by, row.set_at = text, by, at
+            bump(session, client_id)
             return True
 
         if self.db.attempt(write) is None:  # set concurrently for the first time: overwrite
@@ -60,6 +62,7 @@ class NoteStore:
             if row is None:
                 return False
             session.delete(row)
+            bump(session, client_id)
             return True
 
     def load(self, client_id: str) -> dict[str, str]:

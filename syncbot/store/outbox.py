@@ -28,6 +28,7 @@ from sqlalchemy import JSON, Date, Integer, String, Text, func, or_, select, upd
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from syncbot.errors import StoreError
+from syncbot.store.changes import bump
 from syncbot.store.db import Base, Database, UTCDateTime
 
 OutboxState = Literal["pending", "sending", "sent"]
@@ -158,6 +159,7 @@ class OutboxStore:
                     updated_at=at,
                 )
             )
+            bump(session, entry.key.client_id)
 
         self.db.attempt(insert)
         stored = self.get(entry.key)
@@ -290,6 +292,7 @@ class OutboxStore:
             row.attempts += 1
             row.first_attempt_at = row.first_attempt_at or at
             row.updated_at = at
+            bump(session, key.client_id)
 
     def posted(self, key: OutboxKey, index: int, ts: str, at: dt.datetime) -> OutboxEntry:
         """Record that messages[index] is in Slack as `ts`; the row is sent once all are."""
@@ -305,6 +308,7 @@ class OutboxStore:
                 row.sent_at = row.sent_at or at
             else:
                 row.state = "pending"
+            bump(session, key.client_id)
             session.flush()
             return _entry(row)
 
@@ -317,6 +321,7 @@ class OutboxStore:
                 if row.state == "sent":
                     row.sent_at = row.sent_at or at
             row.updated_at = at
+            bump(session, key.client_id)
             session.flush()
             return _entry(row)
 
@@ -329,6 +334,7 @@ class OutboxStore:
             row.updated_at = at
             if certain and row.state == "sending":
                 row.state = "pending"
+            bump(session, key.client_id)
 
     def revise(
         self,
@@ -349,6 +355,7 @@ class OutboxStore:
             row.as_of = as_of
             row.updated_at = at
             row.state = "sent" if all(row.parts) else "pending"
+            bump(session, key.client_id)
             session.flush()
             return _entry(row)
 
@@ -360,20 +367,33 @@ class OutboxStore:
         Its snapshot is what the honesty rules compare with: forecasts and statuses as that
         digest reported them.
         """
+        # Only what it reported, not the messages themselves (a big digest's blocks would
+        # be decoded on every slash answer).
         with self.db.session() as session:
-            query = select(OutboxRow).where(
+            query = select(
+                OutboxRow.period,
+                OutboxRow.channel,
+                OutboxRow.as_of,
+                OutboxRow.sent_at,
+                OutboxRow.parts,
+                OutboxRow.snapshot,
+            ).where(
                 OutboxRow.client_id == client_id,
                 OutboxRow.audience == audience,
                 OutboxRow.state == "sent",
             )
             if before is not None:
                 query = query.where(OutboxRow.period < before)
-            row = session.scalars(query.order_by(OutboxRow.period.desc()).limit(1)).first()
+            row = session.execute(query.order_by(OutboxRow.period.desc()).limit(1)).first()
             if row is None or row.sent_at is None:
                 return None
-            entry = _entry(row)
             return PostedDigest(
-                entry.key, entry.channel, entry.as_of, row.sent_at, entry.posted, entry.snapshot
+                OutboxKey(client_id, audience, row.period),
+                row.channel,
+                row.as_of,
+                row.sent_at,
+                tuple(p for p in row.parts if p),
+                _snapshot(row.snapshot),
             )
 
 

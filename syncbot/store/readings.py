@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from syncbot.domain import MetricReading
+from syncbot.store.changes import bump
 from syncbot.store.db import Base, Database, UTCDateTime
 from syncbot.store.tickets import SourceRecord
 
@@ -85,6 +86,7 @@ class ReadingStore:
             record = self._source_row(session, client_id, source)
             record.last_attempt = record.last_success = at
             record.last_error = None
+            bump(session, client_id)
             session.flush()
             return self._count(session, client_id)
 
@@ -94,6 +96,7 @@ class ReadingStore:
             record = self._source_row(session, client_id, source)
             record.last_attempt = at
             record.last_error = error
+            bump(session, client_id)
 
     def load(self, client_id: str) -> dict[str, MetricReading]:
         """Milestone id -> its last known reading."""

@@ -4,7 +4,8 @@ replay or a redelivery is recognised by every daemon sharing the database.
 On PostgreSQL (several daemons) the database decides, in the request. On SQLite only one
 daemon may use the file (`syncbot run` refuses a second), so this process's own memory
 decides and the row is written behind, off the request: a slash command's ack never waits
-for SQLite's single writer (a sync holds it for a while). A restart reads the rows back; a
+for SQLite's single writer (a sync holds it for a while), nor reads. A restart reads the
+unexpired rows back once, at its first request; a
 kill -9 may lose the last few milliseconds of ids, whose replays the signature's own
 five-minute window still bounds.
 """
@@ -16,7 +17,7 @@ import datetime as dt
 import logging
 import threading
 
-from sqlalchemy import String, delete
+from sqlalchemy import String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from syncbot.errors import StoreError
@@ -46,13 +47,15 @@ class SeenStore:
         key = key[:128]
         if not self.db.is_sqlite:
             return bool(self.db.attempt(lambda s: _add(s, kind, key, at, keep)))
-        if self._held_at(kind, key, at) or self._stored(kind, key, at):
-            return False
         with self._lock:
-            if self._held_at(kind, key, at, locked=True):
-                return False  # a concurrent copy of the same request got here first
+            if self._pruned is None:  # the first request of this run: what earlier runs saw
+                self._held.update(self._stored(at))
+                self._pruned = at
+            expires = self._held.get((kind, key))
+            if expires is not None and expires >= at:
+                return False  # a replay (or a concurrent copy of the same request)
             self._held[(kind, key)] = at + keep
-            if self._pruned is None or at - self._pruned >= PRUNE_EVERY:
+            if at - self._pruned >= PRUNE_EVERY:
                 self._held = {k: e for k, e in self._held.items() if e >= at}
                 self._pruned = at
             if self._writer is None:
@@ -70,19 +73,13 @@ class SeenStore:
         if writer is not None:
             writer.shutdown(wait=True)
 
-    def _held_at(self, kind: str, key: str, at: dt.datetime, *, locked: bool = False) -> bool:
-        if locked:
-            expires = self._held.get((kind, key))
-        else:
-            with self._lock:
-                expires = self._held.get((kind, key))
-        return expires is not None and expires >= at
-
-    def _stored(self, kind: str, key: str, at: dt.datetime) -> bool:
-        """Seen by an earlier run of this daemon (a read: it never waits for the writer)."""
+    def _stored(self, at: dt.datetime) -> dict[tuple[str, str], dt.datetime]:
+        """The ids earlier runs of this daemon saw that have not expired (one read)."""
         with self.db.session() as session:
-            row = session.get(SeenRow, (kind, key))
-            return row is not None and row.expires >= at
+            rows = session.execute(
+                select(SeenRow.kind, SeenRow.key, SeenRow.expires).where(SeenRow.expires >= at)
+            )
+            return {(row.kind, row.key): row.expires for row in rows}
 
     def _write_behind(self, kind: str, key: str, at: dt.datetime, keep: dt.timedelta) -> None:
         try:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from syncbot.store.changes import bump
 from syncbot.store.db import Base, Database, UTCDateTime
 
 
@@ -42,6 +43,7 @@ class SignoffStore:
                 session.add(
                     SignoffRow(client_id=client_id, phase=phase, user_id=user_id, signed_at=at)
                 )
+                bump(session, client_id)
 
         self.db.attempt(add)  # a concurrent sign-off of the same phase wins: it stands
         with self.db.session() as session:

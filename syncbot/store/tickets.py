@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from syncbot.codec import ticket_from_json, ticket_to_json
 from syncbot.domain import Ticket
+from syncbot.store.changes import bump
 from syncbot.store.db import Base, Database, UTCDateTime
 
 BATCH = 500
@@ -162,6 +163,7 @@ class TicketStore:
                 .where(TicketRow.client_id == client_id, TicketRow.source == source)
             )
             record.tickets = int(count or 0)
+            bump(session, client_id)  # last: its row lock is held only until the commit
             return record.tickets
 
     def _upsert(
@@ -194,6 +196,7 @@ class TicketStore:
             record = self._source_row(session, client_id, source)
             record.last_attempt = at
             record.last_error = error
+            bump(session, client_id)
 
     def load(
         self,
@@ -272,6 +275,7 @@ class TicketStore:
                     )
                 else:
                     row.value = value
+            bump(session, client_id)
 
     def _source_row(self, session: Session, client_id: str, source: str) -> SourceRow:
         """The source's row, created if missing; two first syncs racing both get it."""
