@@ -16,8 +16,10 @@ import concurrent.futures
 import datetime as dt
 import logging
 import threading
+from typing import cast
 
-from sqlalchemy import String, delete, select
+from sqlalchemy import String, Table, delete, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from syncbot.errors import StoreError
@@ -41,6 +43,7 @@ class SeenStore:
         self._held: dict[tuple[str, str], dt.datetime] = {}  # SQLite: what this process saw
         self._pruned: dt.datetime | None = None
         self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pending: list[tuple[str, str, dt.datetime, dt.datetime]] = []  # to write behind
 
     def first(self, kind: str, key: str, at: dt.datetime, keep: dt.timedelta) -> bool:
         """Record `key`; True the first time it is seen within `keep`, False on a repeat."""
@@ -62,8 +65,9 @@ class SeenStore:
                 self._writer = concurrent.futures.ThreadPoolExecutor(
                     max_workers=1, thread_name_prefix="syncbot-seen"
                 )
-            writer = self._writer
-        writer.submit(self._write_behind, kind, key, at, keep)
+            self._pending.append((kind, key, at, at + keep))
+            if len(self._pending) == 1:  # else a write is already queued: it takes this too
+                self._writer.submit(self._write_behind)
         return True
 
     def close(self) -> None:
@@ -81,11 +85,21 @@ class SeenStore:
             )
             return {(row.kind, row.key): row.expires for row in rows}
 
-    def _write_behind(self, kind: str, key: str, at: dt.datetime, keep: dt.timedelta) -> None:
+    def _write_behind(self) -> None:
+        """Every id waiting, in one transaction (50 requests at once: one write, not 50)."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return
+        now = max(at for _, _, at, _ in batch)
+        rows = [{"kind": kind, "key": key, "expires": until} for kind, key, _, until in batch]
         try:
-            self.db.attempt(lambda s: _add(s, kind, key, at, keep))
-        except StoreError as exc:  # memory still refuses the replay while this process runs
-            logger.warning("could not record a request id: %s", exc)
+            with self.db.session() as session:
+                session.execute(delete(SeenRow).where(SeenRow.expires < now))
+                table = cast(Table, SeenRow.__table__)
+                session.connection().execute(sqlite_insert(table).on_conflict_do_nothing(), rows)
+        except StoreError as exc:  # memory still refuses the replays while this process runs
+            logger.warning("could not record %d request id(s): %s", len(rows), exc)
 
 
 def _add(session: Session, kind: str, key: str, at: dt.datetime, keep: dt.timedelta) -> bool:
