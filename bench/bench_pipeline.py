@@ -10,6 +10,7 @@ shown separately).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import resource
@@ -141,6 +142,49 @@ def rules_figures(app: Syncbot, client: Any, as_of: dt.date) -> None:
         print(f"rules, {label}: {best * 1000:7.1f} ms for {len(tickets)} tickets")
 
 
+def rules_agency(app: Syncbot, client: Any, as_of: dt.date) -> None:
+    """SPEC §4 v2 at an agency's size (issue 10): 40,000 tickets in 50 clients of 800, each
+    with 40 milestones in 10-milestone chains or none; rules only, summed over the clients;
+    and 25 clients (20,000 tickets) beside it, for the ratio."""
+    tickets = app.tickets(client)
+    with_chains = chained(client, 10)
+
+    def agency(n: int) -> list[list[Any]]:
+        out = []
+        for k in range(n):
+            start = (k * 400) % len(tickets)
+            picked = (tickets[start:] + tickets[:start])[:800]
+            out.append([_renamed(t, f"C{k}") for t in picked])
+        return out
+
+    figures = {}
+    for n in (25, 50):
+        clients = agency(n)
+        for label, config in (("none", client), ("chains", with_chains)):
+            figures[n, label] = min(
+                _timed(
+                    lambda c=config, cs=clients: [compute_state(c, ts, as_of=as_of) for ts in cs]
+                )
+                for _ in range(3)
+            )
+    plain, chains = figures[50, "none"], figures[50, "chains"]
+    print(
+        f"rules, 50 clients x 800 (40,000 tickets): {plain * 1000:.0f} ms without chains, "
+        f"{chains * 1000:.0f} ms with 10-milestone chains ({(chains / plain - 1) * 100:+.0f}%); "
+        f"40k / 20k = {chains / figures[25, 'chains']:.2f}"
+    )
+
+
+def _renamed(ticket: Any, prefix: str) -> Any:
+    """`ticket` of another client: its key and its links' keys prefixed (epics stay)."""
+    return dataclasses.replace(
+        ticket,
+        key=f"{prefix}-{ticket.key}",
+        blocked_by=tuple(f"{prefix}-{k}" for k in ticket.blocked_by),
+        blocks=tuple(f"{prefix}-{k}" for k in ticket.blocks),
+    )
+
+
 def _timed(work: Any) -> float:
     started = time.perf_counter()
     work()
@@ -198,6 +242,7 @@ def main() -> None:
         )
         print(f"peak RSS:     {peak_mb:6.0f} MB")
         rules_figures(app, client, dt.date(2026, 3, 10))
+        rules_agency(app, client, dt.date(2026, 3, 10))
         store.close()
     bench_chart()
 
