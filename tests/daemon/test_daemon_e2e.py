@@ -344,7 +344,11 @@ def _scenario(
 
     # -- C: Jira back; the sync due at start succeeds -------------------------------------------
     jira.clear_faults()
-    c_at = scheduled + dt.timedelta(minutes=1, seconds=5)
+    # After the sync that is due (so that it runs at start), 5 s into a minute: the digests
+    # of that minute are posted at start with 55 s to spare (a start-up that crossed into the
+    # next minute would rightly post the next minute's instead).
+    due = scheduled + dt.timedelta(minutes=1)
+    c_at = due.replace(second=0, microsecond=0) + dt.timedelta(minutes=1, seconds=5)
     c = Run("C", c_at, env, tmp)
     runs.append(c)
     c_period = minute(c_at)
