@@ -357,15 +357,7 @@ class Syncbot:
                 report.notes.append(messages.unstorable(refused))
         except SyncbotError as exc:
             logger.debug("sync of %s failed", source.name, exc_info=True)
-            report.error = exc.detail if isinstance(exc, SourceError) else str(exc)
-            report.bad_input = isinstance(
-                exc, DataError | SettingsError | SourceAuthError | SourceQueryError | ConfigError
-            )
-            if self.metrics is not None:
-                self.metrics.sync_failures.labels(client.id, source.name).inc()
-                if isinstance(exc, SourceError):  # the tracker's API failed us
-                    self.metrics.api_errors.labels(source.tracker, error_kind(exc)).inc()
-            self.store.tickets.record_failure(client.id, source.name, report.error, self.clock())
+            self._failed(report, exc, source.tracker, self.store.tickets.record_failure)
         report.seconds = time.perf_counter() - started
         if self.metrics is not None:
             labels = (client.id, source.name)
@@ -397,19 +389,31 @@ class Syncbot:
             report.notes = list(result.notes)
         except SyncbotError as exc:
             logger.debug("reading the metrics of %s failed", source.name, exc_info=True)
-            report.error = exc.detail if isinstance(exc, SourceError) else str(exc)
-            report.bad_input = isinstance(
-                exc, DataError | SettingsError | SourceAuthError | SourceQueryError | ConfigError
-            )
-            if self.metrics is not None:
-                self.metrics.sync_failures.labels(client.id, source.name).inc()
-                if isinstance(exc, SourceError):
-                    self.metrics.api_errors.labels("mlflow", error_kind(exc)).inc()
-            self.store.readings.record_failure(client.id, source.name, report.error, self.clock())
+            self._failed(report, exc, "mlflow", self.store.readings.record_failure)
         report.seconds = time.perf_counter() - started
         if self.metrics is not None:
             self.metrics.sync_seconds.labels(client.id, source.name).observe(report.seconds)
         return report
+
+    def _failed(
+        self,
+        report: SyncReport,
+        exc: SyncbotError,
+        api: str,
+        record: Callable[[str, str, str, dt.datetime], None],
+    ) -> None:
+        """A source's failed read, the same for trackers and MLflow: the report says why and
+        whether the input is at fault, the metrics count it, the store records it (the data
+        held stays)."""
+        report.error = exc.detail if isinstance(exc, SourceError) else str(exc)
+        report.bad_input = isinstance(
+            exc, DataError | SettingsError | SourceAuthError | SourceQueryError | ConfigError
+        )
+        if self.metrics is not None:
+            self.metrics.sync_failures.labels(report.client_id, report.source).inc()
+            if isinstance(exc, SourceError):  # the tracker's (or MLflow's) API failed us
+                self.metrics.api_errors.labels(api, error_kind(exc)).inc()
+        record(report.client_id, report.source, report.error, self.clock())
 
     # -- state --------------------------------------------------------------------------------
 
