@@ -285,6 +285,9 @@ def serve(app: Syncbot, settings: Settings) -> int:
             file=sys.stderr,
             flush=True,
         )
+        # Answers read kept states as they go; reading them all now (no computing) makes
+        # the first ones after a restart as quick as the rest.
+        threading.Thread(target=app.warm, name="syncbot-warm", daemon=True).start()
         runtime.start_scheduler()
         if not stopping.is_set():
             server.serve_forever()

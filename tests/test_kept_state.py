@@ -6,17 +6,19 @@ clock-dependent parts (staleness) are never frozen in it."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 from scenario import jira_issue, write_pages
-from sqlalchemy import text
+from sqlalchemy import event, text
 from support import configs
 
 from syncbot.app import Syncbot
 from syncbot.config import load_config
 from syncbot.errors import NoData
+from syncbot.render.doc import Document
 from syncbot.settings import Settings
 from syncbot.store import Store
 
@@ -160,3 +162,55 @@ def test_what_another_process_writes_is_in_the_next_answer(folder: Path, store: 
         assert store.changes.stamp("acme") == unchanged  # reading counts nothing
     finally:
         other.close()
+
+
+def statements(store: Store, work: Callable[[], object]) -> tuple[object, list[str]]:
+    """What `work` returned, and the SQL statements it sent to the database."""
+    sent: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        sent.append(statement)
+
+    event.listen(store.db.engine, "before_cursor_execute", seen)
+    try:
+        return work(), sent
+    finally:
+        event.remove(store.db.engine, "before_cursor_execute", seen)
+
+
+def test_a_restarted_daemon_reads_the_kept_states_ahead_so_its_first_answer_is_one_read(
+    folder: Path, store: Store
+) -> None:
+    """`warm` (run at start-up) reads what a first answer would, computing nothing: the first
+    slash answer after it costs one read, the change counter, like every later one."""
+    app(folder, store).sync("acme")
+    for warmed in (False, True):
+        own = Store(store.url)  # a new process: its own connections, nothing in memory
+        try:
+            restarted = app(folder, own)
+            if warmed:
+                assert restarted.warm() == 2  # both audiences
+            answer, sent = statements(
+                own, partial(restarted.reply_if_kept, "acme", "client", "status")
+            )
+        finally:
+            own.close()
+        assert isinstance(answer, Document)
+        if warmed:
+            [read] = sent
+            assert "state_changes" in read
+        else:
+            assert len(sent) > 1  # what warming saves
+
+
+def test_warming_computes_nothing_and_skips_clients_never_synced(
+    folder: Path, store: Store
+) -> None:
+    fresh = app(folder, store)
+    assert fresh.warm() == 0  # nothing synced: nothing to read, and no error
+    syncer = app(folder, store)
+    syncer.sync("acme")
+    syncer.note("acme", "1", "Waiting on the client's data", by="U0LEAD")  # not computed yet
+    restarted = app(folder, store)
+    assert restarted.warm() == 0
+    assert restarted.computed_if_kept("acme", "client") is None  # still not computed

@@ -113,11 +113,15 @@ class SlackApp:
             return
 
         def reply(done: concurrent.futures.Future[str]) -> None:
-            try:
-                text = done.result()
-            except Exception:
-                logger.exception("button %s failed", press.action)
-                text = messages.SLASH_FAILED
+            if done.cancelled():  # queued when SIGTERM came: it was never acted on
+                logger.info("button %s not acted on: stopping", press.action)
+                text = messages.SLASH_STOPPING
+            else:
+                try:
+                    text = done.result()
+                except Exception:
+                    logger.exception("button %s failed", press.action)
+                    text = messages.SLASH_FAILED
             try:
                 respond(text=text, response_type="ephemeral", replace_original=False)
             except Exception:
@@ -154,6 +158,10 @@ class SlackApp:
 
     @staticmethod
     def _follow_up(done: concurrent.futures.Future[Reply], respond: Respond) -> None:
+        if done.cancelled():  # acked "working on it", still queued when SIGTERM came
+            logger.info("slash command not answered: stopping")
+            _respond_all(respond, [{"text": messages.SLASH_STOPPING}], "ephemeral")
+            return
         try:
             reply = done.result()
         except Exception:

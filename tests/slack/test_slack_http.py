@@ -160,6 +160,27 @@ def test_slow_answers_are_acked_at_once_and_sent_to_the_response_url(env: Env) -
         assert follow_up.payload["response_type"] == "ephemeral"
 
 
+def test_an_answer_still_queued_at_sigterm_says_nothing_was_done(env: Env) -> None:
+    """Acked "working on it", then the daemon stops before a worker took it: the user is told
+    syncbot is restarting (nothing was done), not left waiting nor told that it failed."""
+    release = threading.Event()
+    for served in start(env, inline_seconds=0):
+        pool = served.runtime.slack.pool
+        busy = [pool.submit(release.wait, 30) for _ in range(pool._max_workers)]
+        try:
+            body = slash(env, "status", "CMRK")
+            status, answer = send(served.url + EVENTS_PATH, body, signed(body))
+            assert status == 200 and json.loads(answer)["text"] == messages.SLASH_WORKING
+            served.runtime.slack.close()  # what SIGTERM does once HTTP has stopped
+            [follow_up] = env.slack.wait_for_responses(1)
+        finally:
+            release.set()
+        assert follow_up.channel == "CMRK"
+        assert follow_up.payload["text"] == messages.SLASH_STOPPING
+        assert follow_up.payload["response_type"] == "ephemeral"
+        assert all(b.result(10) for b in busy)
+
+
 def test_a_shared_internal_channel_gets_each_clients_answer(env: Env, served: Served) -> None:
     body = slash(env, "status", "CINT")
     status, answer = send(served.url + EVENTS_PATH, body, signed(body))
