@@ -8,7 +8,8 @@ a body that is not UTF-8) and logs every refusal with its reason and peer, never
 
 Slash commands are acked within Slack's 3 seconds: the answer is computed in a worker thread;
 if it is ready within INLINE_SECONDS it is the ack itself, otherwise the ack says "working on
-it" and the answer follows through response_url.
+it" and the answer follows through response_url. What is acked but still queued when the
+daemon stops (SIGTERM) is answered "restarting: nothing was done".
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import io
 import logging
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -108,8 +110,14 @@ class SlackApp:
             return
         try:
             future = self.pool.submit(actions.handle, press)
-        except RuntimeError:  # shutting down (SIGTERM): nothing was done; say so
-            respond(text=messages.SLASH_STOPPING, response_type="ephemeral", replace_original=False)
+        except RuntimeError:  # shutting down (SIGTERM): nothing was done; say so, after the ack
+            threading.Thread(
+                target=_respond_all,
+                args=(respond, [{"text": messages.SLASH_STOPPING, "replace_original": False}]),
+                kwargs={"kind": "ephemeral"},
+                name="syncbot-stopping",
+                daemon=True,
+            ).start()
             return
 
         def reply(done: concurrent.futures.Future[str]) -> None:

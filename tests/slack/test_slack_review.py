@@ -137,6 +137,20 @@ def test_an_unsigned_press_is_401_and_changes_nothing(env: Env, draft: Draft, ur
     assert env.slack.api_calls("chat.update") == []
 
 
+def test_a_press_while_stopping_is_acked_and_told_nothing_was_done(env: Env, draft: Draft) -> None:
+    """SIGTERM has stopped the workers but a request already received is still answered: the
+    ack goes out, the draft is not sent, and the presser learns why (after the ack)."""
+    for served in start(env):
+        served.runtime.slack.close()  # what SIGTERM does once HTTP stops taking requests
+        body = press(env, draft)
+        status, answer = send(served.url + EVENTS_PATH, body, signed(body))
+        assert status == 200 and answer == ""
+        [follow_up] = env.slack.wait_for_responses(1)
+    assert follow_up.payload["text"] == messages.SLASH_STOPPING
+    assert follow_up.payload["response_type"] == "ephemeral"
+    assert env.slack.posts(CLIENT_CHANNEL) == []
+
+
 @pytest.mark.parametrize(
     ("user", "team"),
     [("U0SOMEONE", HOME), (REVIEWER, "T0CLIENTORG")],
