@@ -6,6 +6,7 @@ clock-dependent parts (staleness) are never frozen in it."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -18,7 +19,6 @@ from support import configs
 from syncbot.app import Syncbot
 from syncbot.config import load_config
 from syncbot.errors import NoData
-from syncbot.render.doc import Document
 from syncbot.settings import Settings
 from syncbot.store import Store
 
@@ -191,11 +191,11 @@ def test_a_restarted_daemon_reads_the_kept_states_ahead_so_its_first_answer_is_o
             if warmed:
                 assert restarted.warm() == 2  # both audiences
             answer, sent = statements(
-                own, partial(restarted.reply_if_kept, "acme", "client", "status")
+                own, partial(restarted.answer_if_kept, "acme", "client", "status")
             )
         finally:
             own.close()
-        assert isinstance(answer, Document)
+        assert isinstance(answer, tuple) and answer[0]["text"] == "Acme — status, 2026-03-10"
         if warmed:
             [read] = sent
             assert "state_changes" in read
@@ -214,3 +214,30 @@ def test_warming_computes_nothing_and_skips_clients_never_synced(
     restarted = app(folder, store)
     assert restarted.warm() == 0
     assert restarted.computed_if_kept("acme", "client") is None  # still not computed
+
+
+def test_an_answer_is_rendered_once_per_state_and_freshness(folder: Path, store: Store) -> None:
+    """The ack's messages are reused while nothing they are made of changed, and rendered
+    again when the state (a note) or what the clock says of a stale source changes."""
+    clock = Clock()
+    a = app(folder, store, clock)
+    a.sync("acme")
+    first = a.answer_if_kept("acme", "client", "milestones")
+    assert first is not None
+    assert a.answer_if_kept("acme", "client", "milestones") is first  # nothing changed
+    assert a.answer_if_kept("acme", "internal", "milestones") is not first  # each audience its own
+    a.note("acme", "1", "Waiting on the client's data", by="U0LEAD")
+    a.state("acme", audience="client")  # a sync or a digest computes it; the ack never does
+    noted = a.answer_if_kept("acme", "client", "milestones")
+    assert noted is not None and noted is not first
+    assert "Waiting on the client's data" in json.dumps(noted)
+    (folder / "acme" / "page-1.json").write_text("{not json")
+    clock.now = NOW + dt.timedelta(minutes=5)
+    a.sync("acme")  # fails: the source goes stale as the hours pass
+    clock.now = NOW + dt.timedelta(hours=3)
+    stale = a.answer_if_kept("acme", "client", "milestones")
+    assert stale is not None and "last refreshed 3 h ago" in json.dumps(stale)
+    assert a.answer_if_kept("acme", "client", "milestones") is stale
+    clock.now = NOW + dt.timedelta(hours=4)
+    later = a.answer_if_kept("acme", "client", "milestones")
+    assert later is not None and "last refreshed 4 h ago" in json.dumps(later)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +69,8 @@ class Base:
         self._charts: dict[tuple[str, str], tuple[Trend, bytes]] = {}
         self._states: dict[tuple[str, str], tuple[str, Kept]] = {}
         self._stored: dict[tuple[str, str, dt.datetime | None], StoredInputs] = {}
+        # (client, audience, what) -> (what the answer was rendered from, its Slack messages)
+        self._answers: dict[tuple[str, str, str], tuple[Hashable, tuple[dict[str, Any], ...]]] = {}
         self.connections = connections_from_settings(settings)
 
     @property

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from typing import Any
 
 from syncbot import messages
+from syncbot.app.base import AUDIENCES
 from syncbot.app.states import Computed
 from syncbot.app.syncing import Syncing
 from syncbot.config import Client
 from syncbot.domain import ClientState
-from syncbot.errors import NoData
+from syncbot.errors import NoData, StoreError
 from syncbot.render import chart, replies
 from syncbot.render.blocks import document_messages
 from syncbot.render.digest import client_digest, freshness_line, internal_digest
@@ -22,6 +24,8 @@ from syncbot.render.trend import Trend, trend
 from syncbot.render.views import Audience, audience_view
 from syncbot.store import OutboxKey, ShareLink
 from syncbot.store.outbox import PostedDigest
+
+logger = logging.getLogger(__name__)
 
 
 class Documents(Syncing):
@@ -89,11 +93,66 @@ class Documents(Syncing):
             return self.reply(client_id, audience, what)  # from the kept state
         return self._reply(client_id, audience, what, computed)
 
-    def _reply(self, client_id: str, audience: Audience, what: str, computed: Computed) -> Document:
+    def warm(self) -> int:
+        """Read every synced client's kept states (both audiences, today) into memory and
+        render their `status` answers, computing no state: run once at start-up, so that a
+        restarted daemon's first answers cost what its later ones do (issue 9). The number
+        of states read; a failing store stops it (answers then read as they go)."""
+        read = 0
+        try:
+            for client in self.clients:
+                try:
+                    for audience in AUDIENCES:
+                        read += self.answer_if_kept(client.id, audience, "status") is not None
+                except NoData:
+                    continue  # never synced: nothing kept for either audience
+        except StoreError:
+            logger.info("kept states not read ahead: the store failed", exc_info=True)
+        return read
+
+    def answer_if_kept(
+        self, client_id: str, audience: Audience, what: str
+    ) -> tuple[dict[str, Any], ...] | None:
+        """A slash answer as Slack messages if today's state is already computed (what an ack
+        may carry); None rather than compute it. Rendered once per kept state and source
+        health, then reused: fifty people asking at once cost one rendering. Apart from the
+        state, an answer depends on the clock only through a stale source's "last refreshed
+        N min ago", which is part of the key. The messages are shared: never change them."""
+        if what == "digest":
+            doc = self.reply_if_kept(client_id, audience, what)
+            return None if doc is None else tuple(self.document_messages(doc))
+        found = self._kept_today(client_id, audience)
+        if found is None:
+            return None
+        inputs, kept = found
+        now = self.clock()
+        stale = tuple(
+            messages.stale_source(h.label, h.last_success, now) for h in inputs.health if h.stale
+        )
+        key = (inputs.version, inputs.health, stale)
+        slot = (client_id, audience, what)
+        with self._lock:
+            held = self._answers.get(slot)
+        if held is not None and held[0] == key:
+            return held[1]
+        doc = self._reply(client_id, audience, what, self._fresh(inputs, kept, now), now)
+        rendered = tuple(self.document_messages(doc))
+        with self._lock:
+            self._answers[slot] = (key, rendered)
+        return rendered
+
+    def _reply(
+        self,
+        client_id: str,
+        audience: Audience,
+        what: str,
+        computed: Computed,
+        now: dt.datetime | None = None,
+    ) -> Document:
         view = audience_view(computed.state, audience, self.opaque(client_id))
         internal = audience == "internal"
         links = computed.links if internal else {}
-        fresh = freshness_line(view.sources, self.clock())
+        fresh = freshness_line(view.sources, now or self.clock())
         build = {
             "status": replies.status_reply,
             "milestones": replies.milestones_reply,

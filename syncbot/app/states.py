@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from syncbot import __version__, messages
-from syncbot.app.base import AUDIENCES, Base, StoredInputs
+from syncbot.app.base import Base, StoredInputs
 from syncbot.config import Client
 from syncbot.domain import ClientState, MetricReading, SourceHealth, Ticket, Warning, WarningKind
 from syncbot.errors import ConfigError, NoData, StoreError
@@ -170,29 +170,16 @@ class States(Base):
     def computed_if_kept(self, client_id: str, audience: Audience) -> Computed | None:
         """Today's state if it is already computed (a few small reads, no computing): what a
         slash command may answer at once, in its ack. NoData before any source has synced."""
+        found = self._kept_today(client_id, audience)
+        return None if found is None else self._fresh(*found)
+
+    def _kept_today(self, client_id: str, audience: Audience) -> tuple[StateInputs, Kept] | None:
+        """Today's inputs and kept state, None when not computed; NoData as above."""
         inputs = self._inputs(client_id, None, audience, None)
         if not any(h.last_success for h in inputs.health):
             raise NoData(messages.no_data(client_id))
         kept = self._kept(inputs)
-        return None if kept is None else self._fresh(inputs, kept)
-
-    def warm(self) -> int:
-        """Read every synced client's kept states (both audiences, today) and client-view ids
-        into memory, computing nothing: run once at start-up, so that a restarted daemon's
-        first answers cost what its later ones do (issue 9). The number of states read; a
-        failing store stops it (answers then read as they go)."""
-        read = 0
-        try:
-            for client in self.clients:
-                try:
-                    for audience in AUDIENCES:
-                        read += self.computed_if_kept(client.id, audience) is not None
-                except NoData:
-                    continue  # never synced: nothing kept for either audience
-                self.opaque(client.id)  # the client view's ids (the installation secret)
-        except StoreError:
-            logger.info("kept states not read ahead: the store failed", exc_info=True)
-        return read
+        return None if kept is None else (inputs, kept)
 
     def _inputs(
         self,
@@ -286,8 +273,8 @@ class States(Base):
             self._states[(client.id, inputs.slot)] = (inputs.version, kept)
         return kept
 
-    def _fresh(self, inputs: StateInputs, kept: Kept) -> Computed:
-        stale = _stale_warnings(inputs.health, self.clock())
+    def _fresh(self, inputs: StateInputs, kept: Kept, now: dt.datetime | None = None) -> Computed:
+        stale = _stale_warnings(inputs.health, now or self.clock())
         state = replace(kept.state, sources=inputs.health, warnings=(*kept.state.warnings, *stale))
         return Computed(state, inputs.last, kept.links)
 

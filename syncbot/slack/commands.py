@@ -121,13 +121,10 @@ class Commands:
     ) -> list[Payload] | None:
         try:
             if cached_only:  # its reads tell whether any source has synced: one pass
-                kept = self.app.reply_if_kept(client.id, audience, what)
-                if kept is None:
-                    return None
-                doc = kept
-            else:
-                self.app.require_data(client.id)
-                doc = self.app.reply(client.id, audience, what)
+                kept = self.app.answer_if_kept(client.id, audience, what)
+                return None if kept is None else list(kept)
+            self.app.require_data(client.id)
+            doc = self.app.reply(client.id, audience, what)
         except NoData:
             return [{"text": spans_mrkdwn(messages.slash_no_data(client.name))}]
         return [m.as_json() for m in document_messages(doc)]
