@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import datetime as dt
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -156,9 +158,6 @@ def test_a_request_id_is_first_once_for_every_daemon_and_every_later_run(store: 
 
 
 def test_concurrent_copies_of_one_request_let_exactly_one_through(store: Store) -> None:
-    import concurrent.futures
-    import threading
-
     barrier = threading.Barrier(20)
 
     def first(_: int) -> bool:

@@ -116,8 +116,9 @@ class Documents(Syncing):
         """A slash answer as Slack messages if today's state is already computed (what an ack
         may carry); None rather than compute it. Rendered once per kept state and source
         health, then reused: fifty people asking at once cost one rendering. Apart from the
-        state, an answer depends on the clock only through a stale source's "last refreshed
-        N min ago", which is part of the key. The messages are shared: never change them."""
+        state, an answer depends on the clock only through the freshness line (a stale source's
+        "last refreshed N min ago"), which is part of the key. The messages are shared: never
+        change them."""
         if what == "digest":
             doc = self.reply_if_kept(client_id, audience, what)
             return None if doc is None else tuple(self.document_messages(doc))
@@ -126,10 +127,7 @@ class Documents(Syncing):
             return None
         inputs, kept = found
         now = self.clock()
-        stale = tuple(
-            messages.stale_source(h.label, h.last_success, now) for h in inputs.health if h.stale
-        )
-        key = (inputs.version, inputs.health, stale)
+        key = (inputs.version, inputs.health, freshness_line(inputs.health, now))
         slot = (client_id, audience, what)
         with self._lock:
             held = self._answers.get(slot)

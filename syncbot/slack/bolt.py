@@ -67,6 +67,7 @@ class SlackApp:
     ) -> None:
         self.commands = commands
         self.inline_seconds = inline_seconds
+        self.workers = workers
         # Without a signing secret only Socket Mode is served (its requests are not signed)
         # and /slack/events is not mounted; a random secret keeps bolt from reading
         # SLACK_SIGNING_SECRET from the environment or accepting an empty one.

@@ -165,13 +165,13 @@ def test_an_answer_still_queued_at_sigterm_says_nothing_was_done(env: Env) -> No
     syncbot is restarting (nothing was done), not left waiting nor told that it failed."""
     release = threading.Event()
     for served in start(env, inline_seconds=0):
-        pool = served.runtime.slack.pool
-        busy = [pool.submit(release.wait, 30) for _ in range(pool._max_workers)]
+        slack = served.runtime.slack
+        busy = [slack.pool.submit(release.wait, 30) for _ in range(slack.workers)]
         try:
             body = slash(env, "status", "CMRK")
             status, answer = send(served.url + EVENTS_PATH, body, signed(body))
             assert status == 200 and json.loads(answer)["text"] == messages.SLASH_WORKING
-            served.runtime.slack.close()  # what SIGTERM does once HTTP has stopped
+            slack.close()  # what SIGTERM does once HTTP has stopped
             [follow_up] = env.slack.wait_for_responses(1)
         finally:
             release.set()
